@@ -1,0 +1,34 @@
+# The two commands: `make serve` (demo server) and `make test` (everything CI runs).
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8080
+DB ?= sqlite:///polytag.db
+
+.PHONY: serve test lint typecheck pytest install clean bench
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/polytag serve --port $(PORT) --db $(DB) --seed examples/demo-seed.yaml
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) polytag.db polytag.db-wal polytag.db-shm .pytest_cache .mypy_cache .ruff_cache

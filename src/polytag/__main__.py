@@ -1,0 +1,5 @@
+"""`python -m polytag` runs the CLI."""
+
+from polytag.cli import main
+
+main()

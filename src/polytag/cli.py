@@ -1,0 +1,114 @@
+"""The `polytag` command: serve, seed, apps, migrate."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sys
+
+import click
+
+from polytag import __version__, dialects, seed
+from polytag.config import DEFAULT_DB, Settings
+
+
+@click.group()
+@click.version_option(__version__, prog_name="polytag")
+def main() -> None:
+    """polytag: a self-hostable user tag service speaking WeChat, Tencent IM and JuziBot."""
+
+
+def _service(db: str):
+    from polytag.core.service import Service
+    from polytag.store import open_store
+
+    found = dialects.discover()
+    try:
+        store = open_store(db)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    return Service(store, dialects.presets(found)), found
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int, help="0 takes a free port")
+@click.option("--db", default=DEFAULT_DB, show_default=True, envvar="POLYTAG_DB")
+@click.option("--seed", "seeds", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="seed file applied at start (repeatable)")
+@click.option("--log-level", default="warning", show_default=True)
+def serve(host: str, port: int, db: str, seeds: tuple[str, ...], log_level: str) -> None:
+    """Start the server; prints `polytag ready on http://HOST:PORT` once it accepts connections."""
+    import uvicorn
+
+    from polytag.app import build_service, create_app
+
+    settings = Settings(db=db, host=host, port=port, seeds=seeds)
+    try:
+        service, _ = build_service(settings)
+    except (ValueError, seed.SeedError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    app = create_app(settings, service)
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        service.store.close()
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
+    bound = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on",
+                            loop="auto", http="auto", timeout_graceful_shutdown=5)
+    server = uvicorn.Server(config)
+
+    async def run() -> None:
+        task = asyncio.create_task(server.serve(sockets=[sock]))
+        while not server.started and not task.done():
+            await asyncio.sleep(0.01)
+        if server.started:
+            shown = f"[{host}]" if ":" in host else host
+            click.echo(f"polytag ready on http://{shown}:{bound}")
+            sys.stdout.flush()
+        await task
+
+    asyncio.run(run())
+
+
+@main.command("seed")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--db", default=DEFAULT_DB, show_default=True, envvar="POLYTAG_DB")
+def seed_cmd(file: str, db: str) -> None:
+    """Apply a seed file (idempotent: apps already present are updated)."""
+    service, found = _service(db)
+    try:
+        apps = seed.apply(service, seed.load(file), found)
+    except seed.SeedError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        service.store.close()
+    for app in apps:
+        click.echo(f"seeded {app.dialect} app {app.name}")
+
+
+@main.command()
+@click.option("--db", default=DEFAULT_DB, show_default=True, envvar="POLYTAG_DB")
+def apps(db: str) -> None:
+    """List the apps with their dialect, subject and tag counts."""
+    service, _ = _service(db)
+    try:
+        rows = service.store.read()
+        click.echo(f"{'dialect':<12} {'app':<36} {'subjects':>10} {'tags':>6}")
+        for app in service.apps.list():
+            click.echo(f"{app.dialect:<12} {app.name:<36} {rows.count_subjects(app.id):>10} "
+                       f"{rows.count_tags(app.id):>6}")
+    finally:
+        service.store.close()
+
+
+@main.command()
+@click.option("--db", default=DEFAULT_DB, show_default=True, envvar="POLYTAG_DB")
+def migrate(db: str) -> None:
+    """Apply pending schema migrations (also done at every start)."""
+    service, _ = _service(db)
+    service.store.close()
+    click.echo(f"schema up to date ({db})")

@@ -1,0 +1,1 @@
+"""The core: every rule of the service, independent of any wire format."""

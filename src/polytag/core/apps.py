@@ -1,0 +1,85 @@
+"""Tenants: creating and updating apps (idempotent), and finding them by name or id."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from polytag.core.limits import Limits
+from polytag.core.models import App
+from polytag.errors import NotFound
+from polytag.store import Store, Tx
+from polytag.store.rows import Rows
+
+CACHE_SECONDS = 1.0  # how long an App read from the rows is trusted before it is read again
+
+
+class Apps:
+    def __init__(self, store: Store, presets: Mapping[str, Limits]) -> None:
+        self.store = store
+        self.presets = dict(presets)
+        self._by_id: dict[int, tuple[float, App]] = {}
+        self._lock = threading.Lock()
+
+    def _app(self, row: tuple[Any, ...]) -> App:
+        app_id, dialect, name, _hash, _secret, config, created = row
+        cfg = json.loads(config or "{}")
+        limits = self.presets.get(dialect, Limits()).with_overrides(cfg.get("limits"))
+        return App(id=app_id, dialect=dialect, name=name, limits=limits, config=cfg, created_at=created)
+
+    def get(self, name: str, rows: Rows | None = None) -> App:
+        row = (rows or self.store.read()).app_by_name(str(name))
+        if row is None:
+            raise NotFound("app", name)
+        return self._app(row)
+
+    def by_id(self, app_id: int, rows: Rows | None = None) -> App:
+        hit = self._by_id.get(app_id)
+        now = time.monotonic()
+        if hit and rows is None and now - hit[0] < CACHE_SECONDS:
+            return hit[1]
+        row = (rows or self.store.read()).app_by_id(app_id)
+        if row is None:
+            raise NotFound("app", app_id)
+        app = self._app(row)
+        with self._lock:
+            self._by_id[app_id] = (now, app)
+        return app
+
+    def list(self, dialect: str | None = None) -> list[App]:
+        return [self._app(r) for r in self.store.read().apps(dialect)]
+
+    def secret_of(self, app: App, rows: Rows | None = None) -> tuple[str, str]:
+        """(secret_hash, secret) of the app."""
+        row = (rows or self.store.read()).app_by_id(app.id)
+        if row is None:
+            raise NotFound("app", app.id)
+        return row[3], row[4]
+
+    def upsert(
+        self, tx: Tx, dialect: str, name: str, *, secret_hash: str = "", secret: str = "",
+        config: Mapping[str, Any] | None = None, now: float = 0.0,
+    ) -> tuple[App, bool]:
+        """Create the app or update its credentials and config; returns (app, created)."""
+        cfg = json.dumps(dict(config or {}), ensure_ascii=False, sort_keys=True)
+        row = tx.app_by_name(name)
+        if row is None:
+            app_id = tx.insert_app(dialect, name, secret_hash, secret, cfg, now)
+            created = True
+        else:
+            if row[1] != dialect:
+                raise NotFound("app", name, detail=f"app {name!r} exists with dialect {row[1]!r}")
+            app_id = row[0]
+            tx.update_app(app_id, secret_hash, secret, cfg)
+            created = False
+        self.invalidate(app_id)
+        app_row = tx.app_by_id(app_id)
+        assert app_row is not None
+        return self._app(app_row), created
+
+    def invalidate(self, app_id: int) -> None:
+        with self._lock:
+            self._by_id.pop(app_id, None)

@@ -1,0 +1,184 @@
+"""The in-memory membership index of one app: a roaring bitmap per tag, a tag count per subject.
+
+It is a cache of the durable log ⊕ chunks, stamped with the log sequence it reflects
+(`seq`); whoever reads compares that with the app's head and catches up first, so no
+process ever answers from a state older than the last acknowledged write.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+from pyroaring import BitMap
+
+OP_ADD, OP_REMOVE, OP_DROP = 1, 2, 3
+CHUNK_SHIFT = 16
+
+
+def ords_array(bm: BitMap) -> np.ndarray:
+    return np.frombuffer(bm.to_array(), dtype=np.uint32)
+
+
+def chunk_range(chunk: int) -> BitMap:
+    r = BitMap()
+    r.add_range(chunk << CHUNK_SHIFT, (chunk + 1) << CHUNK_SHIFT)
+    return r
+
+
+class AppIndex:
+    """Bitmaps and counts of one app at log sequence `seq`. Mutate only under `lock`."""
+
+    def __init__(self, app_id: int) -> None:
+        self.app_id = app_id
+        self.seq = 0
+        self.folded_seq = 0
+        self.bitmaps: dict[int, BitMap] = {}
+        self.counts = np.zeros(1024, dtype=np.uint16)
+        self.lock = threading.RLock()
+        # (tag, chunk) -> the last seq that changed it, until a fold writes it out
+        self.dirty: dict[tuple[int, int], int] = {}
+
+    # reads -----------------------------------------------------------------
+    def members(self, tag_ord: int) -> BitMap:
+        return self.bitmaps.get(tag_ord) or BitMap()
+
+    def count_of(self, ords: np.ndarray) -> np.ndarray:
+        """Tags carried by each subject of `ords` (subjects beyond the array carry none)."""
+        out = np.zeros(len(ords), dtype=np.int64)
+        inside = ords < len(self.counts)
+        out[inside] = self.counts[ords[inside]]
+        return out
+
+    def tags_of(self, subject_ord: int) -> list[int]:
+        return [t for t, bm in self.bitmaps.items() if subject_ord in bm]
+
+    # writes (under lock) -----------------------------------------------------
+    def apply(self, seq: int, tag_ord: int, op: int, subjects: BitMap) -> None:
+        if op == OP_ADD:
+            bm = self.bitmaps.setdefault(tag_ord, BitMap())
+            bm |= subjects
+            self._count(subjects, +1)
+        elif op == OP_REMOVE:
+            current = self.bitmaps.get(tag_ord)
+            if current is not None:
+                current -= subjects
+            self._count(subjects, -1)
+        elif op == OP_DROP:
+            gone = self.bitmaps.pop(tag_ord, None)
+            if gone is not None:
+                self._count(gone, -1)
+            for key in [k for k in self.dirty if k[0] == tag_ord]:
+                del self.dirty[key]
+        if op != OP_DROP:
+            arr = ords_array(subjects)
+            for chunk in np.unique(arr >> CHUNK_SHIFT).tolist():
+                self.dirty[(tag_ord, int(chunk))] = seq
+        self.seq = seq
+
+    def ensure_tag(self, tag_ord: int) -> None:
+        self.bitmaps.setdefault(tag_ord, BitMap())
+
+    def _count(self, subjects: BitMap, delta: int) -> None:
+        if not subjects:
+            return
+        arr = ords_array(subjects)
+        top = int(arr[-1])
+        if top >= len(self.counts):
+            size = max(top + 1, len(self.counts) * 2)
+            grown = np.zeros(size, dtype=np.uint16)
+            grown[: len(self.counts)] = self.counts
+            self.counts = grown
+        if delta > 0:
+            self.counts[arr] += 1
+        else:
+            self.counts[arr] -= 1
+
+    def rebuild_counts(self, n_subjects: int) -> None:
+        counts = np.zeros(max(1024, n_subjects + 1), dtype=np.uint16)
+        for bm in self.bitmaps.values():
+            if bm:
+                arr = ords_array(bm)
+                if int(arr[-1]) >= len(counts):
+                    grown = np.zeros(int(arr[-1]) + 1, dtype=np.uint16)
+                    grown[: len(counts)] = counts
+                    counts = grown
+                counts[arr] += 1
+        self.counts = counts
+
+    # folding -----------------------------------------------------------------
+    def chunk_bits(self, tag_ord: int, chunk: int) -> bytes | None:
+        bm = self.bitmaps.get(tag_ord)
+        if bm is None:
+            return None
+        piece = bm & chunk_range(chunk)
+        return piece.serialize() if piece else None
+
+
+class Pending:
+    """Membership changes of earlier ops in the current group commit, not yet in the index."""
+
+    def __init__(self, index: AppIndex) -> None:
+        self.index = index
+        self.entries: list[tuple[int, int, int, BitMap]] = []
+        self.added: dict[int, BitMap] = {}
+        self.removed: dict[int, BitMap] = {}
+        self.delta: dict[int, int] = {}
+        self.dropped: set[int] = set()
+        self.created: set[int] = set()
+
+    def has(self, tag_ord: int, subjects: BitMap) -> BitMap:
+        """Those of `subjects` that carry the tag, counting this group's earlier changes."""
+        if tag_ord in self.dropped:
+            return BitMap()
+        cur = subjects & self.index.members(tag_ord)
+        if tag_ord in self.removed:
+            cur -= self.removed[tag_ord]
+        if tag_ord in self.added:
+            cur |= subjects & self.added[tag_ord]
+        return cur
+
+    def members(self, tag_ord: int) -> BitMap:
+        if tag_ord in self.dropped:
+            return BitMap()
+        cur = self.index.members(tag_ord)
+        if tag_ord in self.removed or tag_ord in self.added:
+            cur = (cur - self.removed.get(tag_ord, BitMap())) | self.added.get(tag_ord, BitMap())
+        return cur
+
+    def counts(self, ords: np.ndarray) -> np.ndarray:
+        out = self.index.count_of(ords)
+        if self.delta:
+            out += np.fromiter((self.delta.get(int(o), 0) for o in ords), dtype=np.int64, count=len(ords))
+        return out
+
+    def record(self, seq: int, tag_ord: int, op: int, subjects: BitMap) -> None:
+        self.entries.append((seq, tag_ord, op, subjects))
+        self._take(tag_ord, op, subjects)
+
+    def undo(self, seq: int) -> None:
+        """Forget the entry `seq` (its op was rolled back) and everything derived from it."""
+        self.entries = [e for e in self.entries if e[0] != seq]
+        self.added, self.removed, self.delta, self.dropped = {}, {}, {}, set()
+        for _, tag_ord, op, subjects in self.entries:
+            self._take(tag_ord, op, subjects)
+
+    def _take(self, tag_ord: int, op: int, subjects: BitMap) -> None:
+        if op == OP_ADD:
+            self.added.setdefault(tag_ord, BitMap()).update(subjects)
+            if tag_ord in self.removed:
+                self.removed[tag_ord] -= subjects
+            step = 1
+        elif op == OP_REMOVE:
+            self.removed.setdefault(tag_ord, BitMap()).update(subjects)
+            if tag_ord in self.added:
+                self.added[tag_ord] -= subjects
+            step = -1
+        else:
+            gone = self.members(tag_ord)
+            self.dropped.add(tag_ord)
+            for o in gone:
+                self.delta[o] = self.delta.get(o, 0) - 1
+            return
+        for o in subjects:
+            self.delta[o] = self.delta.get(o, 0) + step

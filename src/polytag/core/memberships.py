@@ -1,0 +1,176 @@
+"""Who carries which tag: the durable log, the per-app index that caches it, and folding.
+
+Every change is an op in a group commit: it reads the index plus the group's pending
+changes, checks the app's limits, appends one log row and records itself as pending;
+the index takes the change only once the group is durable.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+
+import numpy as np
+from pyroaring import BitMap
+
+from polytag.core.index import OP_ADD, OP_DROP, OP_REMOVE, AppIndex, Pending
+from polytag.core.models import App
+from polytag.errors import LimitExceeded
+from polytag.store import Store, Tx
+from polytag.store.rows import Rows
+
+log = logging.getLogger("polytag.core")
+
+FOLD_EVERY = 4096  # log entries per app before they are folded into chunks
+
+
+class Memberships:
+    def __init__(self, store: Store, fold_every: int = FOLD_EVERY) -> None:
+        self.store = store
+        self.fold_every = fold_every
+        self._indexes: dict[int, AppIndex] = {}
+        self._load_lock = threading.Lock()
+        self._folding: set[int] = set()
+
+    # the index, fresh -------------------------------------------------------
+    def index(self, app: App, rows: Rows | None = None) -> AppIndex:
+        """The app's index at the app's current head (loading or catching up as needed)."""
+        rows = rows or self.store.read()
+        head = rows.app_head(app.id)
+        if head is None:
+            self.forget(app.id)
+            return AppIndex(app.id)
+        mseq, next_subject, _, folded = head
+        idx = self._indexes.get(app.id)
+        if idx is None or folded > idx.seq:
+            with self._load_lock:
+                idx = self._indexes.get(app.id)
+                if idx is None or folded > idx.seq:
+                    idx = self._load(app.id, rows, next_subject)
+                    self._indexes[app.id] = idx
+        if idx.seq < mseq:
+            self._catch_up(idx, rows)
+        return idx
+
+    def forget(self, app_id: int) -> None:
+        with self._load_lock:
+            self._indexes.pop(app_id, None)
+
+    def _load(self, app_id: int, rows: Rows, n_subjects: int) -> AppIndex:
+        idx = AppIndex(app_id)
+        with idx.lock:
+            for (tag_ord,) in rows._all("SELECT ord FROM tags WHERE app_id = ?", (app_id,)):
+                idx.ensure_tag(tag_ord)
+            for tag_ord, _chunk, bits in rows.chunks(app_id):
+                if tag_ord in idx.bitmaps:
+                    idx.bitmaps[tag_ord] |= BitMap.deserialize(bits)
+            head = rows.app_head(app_id)
+            idx.seq = idx.folded_seq = head[3] if head else 0
+            idx.rebuild_counts(n_subjects)
+            for seq, tag_ord, op, blob in rows.log_after(app_id, idx.seq):
+                idx.apply(seq, tag_ord, op, BitMap.deserialize(blob))
+        return idx
+
+    def _catch_up(self, idx: AppIndex, rows: Rows) -> None:
+        with idx.lock:
+            for seq, tag_ord, op, blob in rows.log_after(idx.app_id, idx.seq):
+                if seq > idx.seq:
+                    idx.apply(seq, tag_ord, op, BitMap.deserialize(blob))
+
+    # inside a write op ------------------------------------------------------
+    def pending(self, tx: Tx, app: App) -> Pending:
+        """This group's pending changes for the app (the first op of a group brings the index to head)."""
+        key = ("memberships", app.id)
+        pend = tx.group.get(key)
+        if pend is None:
+            idx = self.index(app, tx)
+            pend = tx.group[key] = Pending(idx)
+            tx.after_group.append(lambda: self._apply_pending(pend))
+        return pend
+
+    def _apply_pending(self, pend: Pending) -> None:
+        idx = pend.index
+        with idx.lock:
+            for seq, tag_ord, op, subjects in pend.entries:
+                if seq == idx.seq + 1:
+                    idx.apply(seq, tag_ord, op, subjects)
+                elif seq > idx.seq:  # a gap: someone else's entries came first; read them
+                    self.forget(idx.app_id)
+                    return
+            for tag_ord in pend.created:
+                if tag_ord not in pend.dropped:
+                    idx.ensure_tag(tag_ord)
+        if idx.seq - idx.folded_seq >= self.fold_every and idx.app_id not in self._folding:
+            self._folding.add(idx.app_id)
+            self.store.submit(lambda tx: self._fold(tx, idx))
+
+    def _append(self, tx: Tx, app: App, pend: Pending, tag_ord: int, op: int, subjects: BitMap) -> int:
+        seq = tx.bump_counter(app.id, "mseq") + 1
+        tx.append_log(app.id, seq, tag_ord, op, subjects.serialize())
+        tx.set_tag_version(app.id, tag_ord, seq)
+        pend.record(seq, tag_ord, op, subjects)
+        tx.on_abort.append(lambda: pend.undo(seq))
+        return seq
+
+    def add(self, tx: Tx, app: App, tag_ord: int, subjects: BitMap, per_subject_cap: int | None) -> BitMap:
+        """Tag `subjects`; all or nothing. Returns those that were not tagged before."""
+        pend = self.pending(tx, app)
+        new = subjects - pend.has(tag_ord, subjects)
+        if new and per_subject_cap is not None:
+            counts = pend.counts(np.frombuffer(new.to_array(), dtype=np.uint32))
+            worst = int(counts.max()) + 1
+            if worst > per_subject_cap:
+                raise LimitExceeded("tags_per_subject", worst, per_subject_cap)
+        if new:
+            self._append(tx, app, pend, tag_ord, OP_ADD, new)
+        return new
+
+    def remove(self, tx: Tx, app: App, tag_ord: int, subjects: BitMap) -> BitMap:
+        pend = self.pending(tx, app)
+        gone = pend.has(tag_ord, subjects)
+        if gone:
+            self._append(tx, app, pend, tag_ord, OP_REMOVE, gone)
+        return gone
+
+    def drop_tag(self, tx: Tx, app: App, tag_ord: int) -> None:
+        pend = self.pending(tx, app)
+        self._append(tx, app, pend, tag_ord, OP_DROP, BitMap())
+        tx.drop_tag_chunks(app.id, tag_ord)
+
+    def created_tag(self, tx: Tx, app: App, tag_ord: int) -> None:
+        self.pending(tx, app).created.add(tag_ord)
+
+    def members_in_tx(self, tx: Tx, app: App, tag_ord: int) -> BitMap:
+        return self.pending(tx, app).members(tag_ord)
+
+    def counts_in_tx(self, tx: Tx, app: App, ords: Iterable[int]) -> np.ndarray:
+        return self.pending(tx, app).counts(np.fromiter(ords, dtype=np.uint32))
+
+    # folding ----------------------------------------------------------------
+    def _fold(self, tx: Tx, idx: AppIndex) -> None:
+        """Write the chunks changed since the last fold and trim the log up to the index's seq."""
+        try:
+            head = tx.app_head(idx.app_id)
+            pend = tx.group.get(("memberships", idx.app_id))
+            committed = head[0] - (len(pend.entries) if pend else 0) if head else -1
+            if committed != idx.seq:
+                return  # another process moved on; the next fold will catch up
+            upto = idx.seq
+            with idx.lock:
+                todo = {k: s for k, s in idx.dirty.items() if s <= upto}
+                rows = [(t, c, idx.chunk_bits(t, c)) for (t, c) in todo]
+            tx.put_chunks(idx.app_id, rows)
+            tx.set_folded(idx.app_id, upto)
+            tx.trim_log(idx.app_id, upto)
+
+            def done() -> None:
+                with idx.lock:
+                    for k, s in todo.items():
+                        if idx.dirty.get(k) == s:
+                            del idx.dirty[k]
+                    idx.folded_seq = max(idx.folded_seq, upto)
+
+            tx.after_commit.append(done)
+        finally:
+            self._folding.discard(idx.app_id)

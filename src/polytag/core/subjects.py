@@ -1,0 +1,90 @@
+"""The users of an app: ext_id <-> dense ordinal, cached in memory per app and kept at head."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+
+from polytag.core.models import App
+from polytag.store import Store, Tx
+from polytag.store.rows import Rows
+
+
+class Directory:
+    """ext_id <-> ord of one app. Ordinals are dense and never reused, so catching up is an append."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.ords: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    def extend_from(self, rows: Rows, app_id: int) -> None:
+        with self.lock:
+            for ord_, ext in rows.subject_ids_from(app_id, len(self.ids)):
+                if ord_ == len(self.ids):
+                    self.ids.append(ext)
+                    self.ords[ext] = ord_
+
+
+class Subjects:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._dirs: dict[int, Directory] = {}
+        self._lock = threading.Lock()
+
+    def directory(self, app: App, rows: Rows | None = None, known: int | None = None) -> Directory:
+        """The app's directory with every subject that exists at the caller's snapshot."""
+        rows = rows or self.store.read()
+        d = self._dirs.get(app.id)
+        if d is None:
+            with self._lock:
+                d = self._dirs.setdefault(app.id, Directory())
+        if known is None:
+            head = rows.app_head(app.id)
+            known = head[1] if head else 0
+        if len(d.ids) < known:
+            d.extend_from(rows, app.id)
+        return d
+
+    def forget(self, app_id: int) -> None:
+        with self._lock:
+            self._dirs.pop(app_id, None)
+
+    def lookup(self, app: App, ext_ids: Iterable[str], rows: Rows | None = None) -> dict[str, int]:
+        """ext_id -> ord for those that exist (a miss is re-checked against the rows)."""
+        rows = rows or self.store.read()
+        d = self.directory(app, rows, known=0)
+        found: dict[str, int] = {}
+        missing: list[str] = []
+        for ext in ext_ids:
+            o = d.ords.get(ext)
+            if o is None:
+                missing.append(ext)
+            else:
+                found[ext] = o
+        if missing:
+            for ext, o in rows.subject_ords(app.id, missing):
+                found[ext] = int(o)
+        return found
+
+    def ext_ids(self, app: App, ords: Sequence[int], rows: Rows | None = None) -> list[str]:
+        rows = rows or self.store.read()
+        d = self.directory(app, rows, known=(max(ords) + 1) if ords else 0)
+        ids = d.ids
+        return [ids[o] for o in ords]
+
+    def create(self, tx: Tx, app: App, ext_ids: Sequence[str], now: int) -> list[int]:
+        """Add subjects not yet known (in order, duplicates once); returns the ords of all of them."""
+        have = self.lookup(app, ext_ids, tx)
+        new: list[str] = []
+        seen: set[str] = set()
+        for ext in ext_ids:
+            if ext not in have and ext not in seen:
+                seen.add(ext)
+                new.append(ext)
+        if new:
+            first = tx.bump_counter(app.id, "next_subject", len(new))
+            tx.insert_subjects(app.id, first, new, now)
+            for i, ext in enumerate(new):
+                have[ext] = first + i
+        return [have[e] for e in ext_ids]

@@ -1,0 +1,104 @@
+"""WeChat credentials: `cgi-bin/token`, `cgi-bin/stable_token`, and the access_token check on every call.
+
+Secrets are kept as SHA-256 hashes and compared in constant time; tokens are random,
+stored by hash, valid 7200 s; a new `token` leaves the previous one 300 s of overlap (spec A2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from typing import Any
+
+from polytag.core.models import App
+from polytag.core.service import Service
+from polytag.dialects import Call, VendorError
+from polytag.dialects.wechat import body
+from polytag.errors import LimitExceeded, NotFound, Unauthorized
+from polytag.store import Tx
+
+TOKEN_TTL = 7200
+OVERLAP = 300
+KIND_TTL = {"token": TOKEN_TTL, "stable": TOKEN_TTL}
+FORCE_PER_DAY = 20
+FORCE_MIN_GAP = 30
+_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{16,512}$")
+
+
+def secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+async def authenticate(call: Call) -> App:
+    token = call.query.get("access_token", "")
+    if not token:
+        raise Unauthorized("missing")
+    if not _TOKEN_SHAPE.match(token):
+        raise Unauthorized("malformed")
+    svc = call.service
+    app_id, _kind = svc.tokens.check(token, KIND_TTL)
+    app = svc.apps.by_id(app_id)
+    if app.dialect != "wechat":
+        raise Unauthorized("invalid")
+    return app
+
+
+def _verify(svc: Service, appid: str, secret: str) -> App:
+    """The app for appid+secret, in the vendor's order: 41002, 41004, 40013, 40125."""
+    if not appid:
+        raise VendorError(41002)
+    if not secret:
+        raise VendorError(41004)
+    try:
+        app = svc.apps.get(appid)
+    except NotFound:
+        raise VendorError(40013) from None
+    if app.dialect != "wechat":
+        raise VendorError(40013)
+    stored, _ = svc.apps.secret_of(app)
+    if not hmac.compare_digest(stored, secret_hash(secret)):
+        raise VendorError(int(app.config.get("wrong_secret_code", 40125)))
+    return app
+
+
+async def token(call: Call) -> dict[str, Any]:
+    """GET cgi-bin/token?grant_type=client_credential&appid=&secret= : a new token every call."""
+    q = call.query
+    if q.get("grant_type", "") != "client_credential":
+        raise VendorError(40002)
+    app = _verify(call.service, q.get("appid", ""), q.get("secret", ""))
+    issued = await call.service.write(lambda tx: call.service.tokens.issue(tx, app.id, "token", TOKEN_TTL, OVERLAP))
+    return {"access_token": issued.token, "expires_in": issued.expires_in}
+
+
+async def stable_token(call: Call) -> dict[str, Any]:
+    """POST cgi-bin/stable_token: the same token while it has > 5 min left; force_refresh rolls it."""
+    b = body.json_body(call)
+    if body.string(b, "grant_type") != "client_credential":
+        raise VendorError(40002)
+    force = b.get("force_refresh", False)
+    if not isinstance(force, bool):
+        raise VendorError(body.DATA_FORMAT_ERROR)
+    svc = call.service
+    app = _verify(svc, body.string(b, "appid"), body.string(b, "secret"))
+
+    def op(tx: Tx) -> tuple[str, int]:
+        now = svc.clock.now()
+        if force:
+            if tx.count_tokens_since(app.id, "stable_force", now - 86400) >= FORCE_PER_DAY:
+                raise LimitExceeded("quota", FORCE_PER_DAY + 1, FORCE_PER_DAY)
+            last = tx.last_issued(app.id, "stable_force")
+            if last is not None and now - last < FORCE_MIN_GAP:
+                raise VendorError(45011)
+            tx.insert_token(secret_hash(f"force:{now}:{id(tx)}"), app.id, "stable_force", now, now)
+            issued = svc.tokens.issue(tx, app.id, "stable", TOKEN_TTL, 0, reissue=True)
+            return issued.token, issued.expires_in
+        latest = svc.tokens.latest(tx, app.id, "stable")
+        if latest is not None and latest[2] - now > OVERLAP:
+            return latest[0], int(latest[2] - now)
+        issued = svc.tokens.issue(tx, app.id, "stable", TOKEN_TTL, OVERLAP, reissue=True)
+        return issued.token, issued.expires_in
+
+    tok, expires_in = await svc.write(op)
+    return {"access_token": tok, "expires_in": expires_in}

@@ -1,0 +1,77 @@
+"""Reading WeChat request bodies: protobuf-like fields (absent = default), wrong type = 47001."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from polytag.dialects import Call, VendorError
+from polytag.dialects._wire import loads
+
+DATA_FORMAT_ERROR = 47001
+
+
+def json_body(call: Call) -> dict[str, Any]:
+    """The POST body as an object: 44002 when empty, 47001 when not a JSON object."""
+    if not call.body.strip():
+        raise VendorError(44002)
+    obj = loads(call.body)
+    if not isinstance(obj, dict):
+        raise VendorError(DATA_FORMAT_ERROR, "body is not an object")
+    return obj
+
+
+def optional_body(call: Call) -> dict[str, Any]:
+    """A body that may be absent (GET endpoints that also take JSON, getblacklist)."""
+    if not call.body.strip():
+        return {}
+    return json_body(call)
+
+
+def obj(d: dict[str, Any], key: str) -> dict[str, Any]:
+    v = d.get(key)
+    if v is None:
+        return {}
+    if not isinstance(v, dict):
+        raise VendorError(DATA_FORMAT_ERROR, f"{key} is not an object")
+    return v
+
+
+def integer(d: dict[str, Any], key: str, default: int = 0) -> int:
+    """An integer field; numeric strings are accepted (wechatpy passes ids through uncast)."""
+    v = d.get(key)
+    if v is None:
+        return default
+    if isinstance(v, bool):
+        raise VendorError(DATA_FORMAT_ERROR, f"{key} is a boolean")
+    if isinstance(v, int):
+        return v
+    if isinstance(v, str) and v.strip().lstrip("-").isdigit():
+        return int(v)
+    raise VendorError(DATA_FORMAT_ERROR, f"{key} is not an integer")
+
+
+def string(d: dict[str, Any], key: str, default: str = "") -> str:
+    v = d.get(key)
+    if v is None:
+        return default
+    if not isinstance(v, str):
+        raise VendorError(DATA_FORMAT_ERROR, f"{key} is not a string")
+    return v
+
+
+def strings(d: dict[str, Any], key: str) -> list[str]:
+    v = d.get(key)
+    if v is None:
+        return []
+    if not isinstance(v, list) or not all(isinstance(s, str) for s in v):
+        raise VendorError(DATA_FORMAT_ERROR, f"{key} is not a list of strings")
+    return v
+
+
+def objects(d: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    v = d.get(key)
+    if v is None:
+        return []
+    if not isinstance(v, list) or not all(isinstance(s, dict) for s in v):
+        raise VendorError(DATA_FORMAT_ERROR, f"{key} is not a list of objects")
+    return v

@@ -1,0 +1,127 @@
+"""WeChat OA error codes and messages (the one table), and `render(exc)` into `{errcode, errmsg}`.
+
+Messages are WeChat's global return-code table (spec A6); the real server appends
+` rid: xxxxxxxx-xxxxxxxx-xxxxxxxx`, and clients compare only `errcode`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import Any
+
+from polytag.dialects import Call, VendorError
+from polytag.dialects._wire import BadJSON
+from polytag.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    LimitExceeded,
+    NotFound,
+    PolytagError,
+    Unauthorized,
+    Unavailable,
+)
+
+log = logging.getLogger("polytag.wechat")
+
+# code -> (errmsg base text, source)
+MESSAGES: dict[int, tuple[str, str]] = {
+    -1: ("system error", "seed 000/001; spec A6"),
+    40001: ("invalid credential, access_token is invalid or not latest, could get access_token by "
+            "getStableAccessToken, more details at https://mmbizurl.cn/s/JtxxFh33r", "spec A1 (observed)"),
+    40002: ("invalid grant_type", "spec A2/A6"),
+    40003: ("invalid openid", "seed 000/001; spec A6"),
+    40013: ("invalid appid", "spec A2/A6"),
+    40014: ("invalid access_token", "spec A6"),
+    40032: ("invalid openid list size", "seed 001; spec A6"),
+    40066: ("invalid url", "spec A6"),
+    40125: ("invalid appsecret", "spec A1/A2 (observed)"),
+    41001: ("access_token missing", "spec A6"),
+    41002: ("appid missing", "spec A2/A6"),
+    41004: ("appsecret missing", "spec A2/A6"),
+    42001: ("access_token expired", "spec A6"),
+    43001: ("require GET method", "spec A6"),
+    43002: ("require POST method", "spec A6"),
+    44002: ("empty post data", "spec A5/A6"),
+    45009: ("reach max api daily quota limit", "spec A1/A6"),
+    45011: ("api minute-quota reach limit, must slower, retry next minute", "spec A2/A6"),
+    45056: ("too many tag now, no need to add new", "seed 000; spec A6"),
+    45057: ("can't delete the tag that has too many fans", "seed 000; spec A6"),
+    45058: ("can't modify sys tag", "seed 000; spec A1 (observed)"),
+    45059: ("can not tagging one user too much", "seed 000; spec A6"),
+    45157: ("invalid tag name", "seed 000; spec A6"),
+    45158: ("tag name too long", "seed 000; spec A6"),
+    45159: ("invalid tag id", "seed 000/001; spec A6"),
+    47001: ("data format error", "spec A6"),
+    48001: ("api unauthorized", "spec A6"),
+    49003: ("not match openid with appid", "seed 000/001; spec A6"),
+}
+
+
+def new_rid() -> str:
+    """WeChat's request marker: three groups of 8 hex digits (the first is the time)."""
+    rnd = os.urandom(8).hex()
+    return f"{int(time.time()) & 0xFFFFFFFF:08x}-{rnd[:8]}-{rnd[8:]}"
+
+
+def envelope(code: int, rid: str) -> dict[str, Any]:
+    if code == 0:
+        return {"errcode": 0, "errmsg": "ok"}
+    return {"errcode": code, "errmsg": f"{MESSAGES[code][0]} rid: {rid}"}
+
+
+def code_for(exc: BaseException) -> int:
+    """The WeChat code for a core or wire error; -1 (system error) for anything unforeseen."""
+    match exc:
+        case VendorError(code=code):
+            return code
+        case BadJSON():
+            return 47001
+        case NotFound(kind="tag"):
+            return 45159
+        case NotFound(kind="subject"):
+            return 40003
+        case NotFound(kind="app"):
+            return 40013
+        case Forbidden(reason="other_app"):
+            return 49003
+        case Forbidden(reason="reserved_tag"):
+            return 45058
+        case Conflict(kind="tag_name"):
+            return 45157
+        case Invalid(field="name", reason="too_long"):
+            return 45158
+        case Invalid(field="name"):
+            return 45157
+        case Invalid():
+            return 47001
+        case LimitExceeded(limit="tags_per_app"):
+            return 45056
+        case LimitExceeded(limit="tags_per_subject"):
+            return 45059
+        case LimitExceeded(limit="tag_delete_max_members"):
+            return 45057
+        case LimitExceeded(limit=limit) if limit.startswith("batch:"):
+            return 40032
+        case LimitExceeded(limit="quota"):
+            return 45009
+        case Unauthorized(reason="missing"):
+            return 41001
+        case Unauthorized(reason="malformed"):
+            return 40014
+        case Unauthorized(reason="expired"):
+            return 42001
+        case Unauthorized():
+            return 40001
+        case Unavailable():
+            return -1
+        case PolytagError():
+            return -1
+    return -1
+
+
+def render(exc: BaseException, call: Call) -> tuple[int, dict[str, Any]]:
+    """HTTP 200 with WeChat's envelope for every API error (spec A1)."""
+    return 200, envelope(code_for(exc), call.rid)

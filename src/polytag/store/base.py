@@ -1,0 +1,41 @@
+"""The Store protocol: rows in, rows out; writes run as ops in a group-committed transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, Protocol, TypeVar
+
+from polytag.store.rows import Rows
+
+T = TypeVar("T")
+
+
+class Tx(Rows):
+    """The write side seen by one op: every row method, plus hooks that run after COMMIT.
+
+    `group` is shared by the ops of one group commit (caches keep their pending overlays there);
+    `after_commit` hooks of an op run once the group is durable, `on_abort` hooks if the op or
+    the group fails; `after_group` hooks run after a durable COMMIT whichever ops succeeded.
+    """
+
+    group: dict[Any, Any]
+    after_group: list[Callable[[], None]]
+    after_commit: list[Callable[[], None]]
+    on_abort: list[Callable[[], None]]
+
+
+class Store(Protocol):
+    backend: str
+    url: str
+
+    def read(self) -> Rows:
+        """Rows on a connection of the calling thread, autocommit, for reads."""
+
+    def submit(self, op: Callable[[Tx], T]) -> Future[T]:
+        """Run `op` inside the next group transaction; the future resolves after COMMIT."""
+
+    def write(self, op: Callable[[Tx], T]) -> T:
+        """`submit(op).result()`, for callers that may block (CLI, tests, seeding)."""
+
+    def close(self) -> None: ...

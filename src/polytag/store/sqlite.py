@@ -1,0 +1,165 @@
+"""SQLite backend: stdlib sqlite3 in WAL mode, one writer thread, one reader connection per thread.
+
+`synchronous=FULL` by default: an acknowledged write is on disk, not only in the OS cache.
+Group commit keeps that affordable (one fsync per group, not per request).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlparse
+
+from polytag.store import migrations
+from polytag.store.base import Tx
+from polytag.store.rows import Rows
+from polytag.store.writer import GroupWriter
+
+T = TypeVar("T")
+log = logging.getLogger("polytag.store")
+
+
+def _connect(path: str, synchronous: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA cache_size=-131072")
+    conn.execute("PRAGMA foreign_keys=OFF")
+    return conn
+
+
+class SQLiteRows(Rows):
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def _exec(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.conn.execute(sql, params)
+
+    def _executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self.conn.executemany(sql, rows)
+
+
+class SQLiteTx(SQLiteRows, Tx):
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        super().__init__(conn)
+        self.group: dict[Any, Any] = {}
+        self.after_group: list[Callable[[], None]] = []
+        self.after_commit: list[Callable[[], None]] = []
+        self.on_abort: list[Callable[[], None]] = []
+
+
+class _SQLiteTxBackend:
+    def __init__(self, path: str, synchronous: str) -> None:
+        self.conn = _connect(path, synchronous)
+
+    def begin(self) -> SQLiteTx:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return SQLiteTx(self.conn)
+
+    def savepoint(self) -> None:
+        self.conn.execute("SAVEPOINT op")
+
+    def release(self) -> None:
+        self.conn.execute("RELEASE op")
+
+    def rollback_to(self) -> None:
+        self.conn.execute("ROLLBACK TO op")
+        self.conn.execute("RELEASE op")
+
+    def commit(self) -> None:
+        self.conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def sqlite_path(url: str) -> tuple[str, dict[str, str]]:
+    """`sqlite:///rel.db`, `sqlite:////abs.db`, `sqlite://:memory:` → (path, options)."""
+    parsed = urlparse(url)
+    opts = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+    path = (parsed.netloc + parsed.path) if parsed.netloc else parsed.path[1:]
+    return path or ":memory:", opts
+
+
+class SQLiteStore:
+    backend = "sqlite"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        path, opts = sqlite_path(url)
+        if path == ":memory:":
+            raise ValueError("an in-memory SQLite database cannot be shared; use a file path")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.synchronous = opts.get("synchronous", "FULL").upper()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self.migrate()
+        self._writer = GroupWriter(_SQLiteTxBackend(path, self.synchronous))
+
+    def migrate(self) -> list[int]:
+        """Apply pending migrations; safe when two processes start at once (BEGIN IMMEDIATE)."""
+        conn = _connect(self.path, self.synchronous)
+        applied: list[int] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT, applied_at REAL)"
+            )
+            current = conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+            for m in migrations.load("sqlite"):
+                if m.version > current:
+                    for stmt in m.statements:
+                        conn.execute(stmt)
+                    conn.execute(
+                        "INSERT INTO schema_version VALUES (?, ?, ?)", (m.version, m.name, time.time())
+                    )
+                    applied.append(m.version)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        finally:
+            conn.close()
+        return applied
+
+    def read(self) -> SQLiteRows:
+        rows: SQLiteRows | None = getattr(self._local, "rows", None)
+        if rows is None:
+            conn = _connect(self.path, self.synchronous)
+            with self._lock:
+                self._readers.append(conn)
+            rows = self._local.rows = SQLiteRows(conn)
+        return rows
+
+    def submit(self, op: Callable[[Tx], T]) -> Future[T]:
+        return self._writer.submit(op)
+
+    def write(self, op: Callable[[Tx], T]) -> T:
+        return self.submit(op).result()
+
+    @property
+    def writer(self) -> GroupWriter:
+        return self._writer
+
+    def close(self) -> None:
+        self._writer.close()
+        with self._lock:
+            for conn in self._readers:
+                with contextlib.suppress(sqlite3.ProgrammingError):  # closed by its thread already
+                    conn.close()
+            self._readers.clear()

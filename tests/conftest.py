@@ -1,0 +1,102 @@
+"""Shared fixtures: a database per test, the Service over it, an in-process app, a live server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from starlette.testclient import TestClient
+
+from polytag import dialects, seed
+from polytag.app import create_app
+from polytag.config import Settings
+from polytag.core.service import Service
+from polytag.store import open_store
+
+ROOT = Path(__file__).resolve().parent.parent
+BACKENDS = ["sqlite"]
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database of each backend."""
+    return f"sqlite:///{tmp_path / 'polytag.db'}"
+
+
+@pytest.fixture
+def service(db_url: str) -> Iterator[Service]:
+    found = dialects.discover()
+    svc = Service(open_store(db_url), dialects.presets(found))
+    yield svc
+    svc.store.close()
+
+
+@pytest.fixture
+def seeded(service: Service) -> Callable[[dict[str, Any]], list[Any]]:
+    """Apply a seed document (a dict with `apps:`) to the test's service."""
+    found = dialects.discover()
+    return lambda doc: seed.apply(service, seed.validate(doc), found)
+
+
+@pytest.fixture
+def client(service: Service) -> Iterator[TestClient]:
+    """An in-process HTTP client over the test's service (no network)."""
+    app = create_app(Settings(db=service.store.url), service)
+    with TestClient(app) as c:
+        yield c
+
+
+class LiveServer:
+    def __init__(self, url: str, proc: subprocess.Popen[str]) -> None:
+        self.url, self.proc = url, proc
+
+
+def start_server(db: str, seed_doc: dict[str, Any] | None = None, extra: list[str] | None = None) -> LiveServer:
+    """`polytag serve --port 0` in a subprocess; returns once it printed its ready line."""
+    args = [sys.executable, "-m", "polytag", "serve", "--port", "0", "--db", db, *(extra or [])]
+    if seed_doc is not None:
+        fd, path = tempfile.mkstemp(suffix=".yaml")
+        with os.fdopen(fd, "w") as f:
+            yaml.safe_dump(seed_doc, f, allow_unicode=True)
+        args += ["--seed", path]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.startswith("polytag ready on "):
+        proc.kill()
+        raise RuntimeError(f"server did not start: {line!r} {proc.stderr.read() if proc.stderr else ''}")
+    return LiveServer(line.split(" on ", 1)[1].strip(), proc)
+
+
+def stop_server(server: LiveServer) -> None:
+    server.proc.terminate()
+    try:
+        server.proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.proc.kill()
+        server.proc.wait()
+    for stream in (server.proc.stdout, server.proc.stderr):
+        if stream:
+            stream.close()
+
+
+@pytest.fixture
+def live_server(db_url: str) -> Iterator[Callable[..., LiveServer]]:
+    """A factory: `live_server(seed_doc)` starts a real server on the test's database."""
+    started: list[LiveServer] = []
+
+    def start(seed_doc: dict[str, Any] | None = None, extra: list[str] | None = None) -> LiveServer:
+        server = start_server(db_url, seed_doc, extra)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        stop_server(server)
