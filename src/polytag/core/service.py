@@ -49,6 +49,8 @@ class Service:
         self.subjects = Subjects(store)
         self.tags = Tags(store, self.memberships, default_ids(id_seed))
         self.tokens = Tokens(store, self.clock)
+        # --- dialect-owned core parts (each added by its own line) ---
+        # --- end of dialect-owned core parts ---
 
     # running writes ---------------------------------------------------------
     async def write(self, op: Callable[[Tx], T]) -> T:
