@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,13 +22,32 @@ from polytag.core.service import Service
 from polytag.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def pg_dsn() -> str:
+    """The PostgreSQL server for tests (POLYTAG_TEST_PG_DSN); skip, or fail if POLYTAG_REQUIRE_PG=1."""
+    dsn = os.environ.get("POLYTAG_TEST_PG_DSN", "")
+    if not dsn:
+        if os.environ.get("POLYTAG_REQUIRE_PG") == "1":
+            pytest.fail("POLYTAG_REQUIRE_PG=1 but POLYTAG_TEST_PG_DSN is not set")
+        pytest.skip("PostgreSQL not configured: set POLYTAG_TEST_PG_DSN=postgresql://USER@HOST:PORT/DB")
+    return dsn
 
 
 @pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty database of each backend."""
-    return f"sqlite:///{tmp_path / 'polytag.db'}"
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database of each backend (PostgreSQL: a schema of its own, dropped after)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'polytag.db'}"
+        return
+    from polytag.store.postgres import drop_schema
+
+    dsn = pg_dsn()
+    sep = "&" if "?" in dsn else "?"
+    url = f"{dsn}{sep}schema=pt_{uuid.uuid4().hex[:16]}"
+    yield url
+    drop_schema(url)
 
 
 @pytest.fixture

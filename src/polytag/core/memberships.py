@@ -86,6 +86,7 @@ class Memberships:
         if pend is None:
             idx = self.index(app, tx)
             pend = tx.group[key] = Pending(idx)
+            tx.before_commit.append(lambda: self._write_head(tx, app.id, pend))
             tx.after_group.append(lambda: self._apply_pending(pend))
         return pend
 
@@ -105,10 +106,23 @@ class Memberships:
             self._folding.add(idx.app_id)
             self.store.submit(lambda tx: self._fold(tx, idx))
 
+    @staticmethod
+    def _write_head(tx: Tx, app_id: int, pend: Pending) -> None:
+        """Once per group: the app's log head and the version of every tag the group touched."""
+        if not pend.entries:
+            return
+        tx.set_counter(app_id, "mseq", pend.entries[-1][0])
+        versions: dict[int, int] = {}
+        for seq, tag_ord, _op, _subjects in pend.entries:
+            versions[tag_ord] = seq
+        for tag_ord, seq in versions.items():
+            tx.set_tag_version(app_id, tag_ord, seq)
+
     def _append(self, tx: Tx, app: App, pend: Pending, tag_ord: int, op: int, subjects: BitMap) -> int:
-        seq = tx.bump_counter(app.id, "mseq") + 1
+        # sequence numbers are handed out in memory: the index is at the head for this group,
+        # and the writer holds the database's write lock until COMMIT
+        seq = (pend.entries[-1][0] if pend.entries else pend.index.seq) + 1
         tx.append_log(app.id, seq, tag_ord, op, subjects.serialize())
-        tx.set_tag_version(app.id, tag_ord, seq)
         pend.record(seq, tag_ord, op, subjects)
         tx.on_abort.append(lambda: pend.undo(seq))
         return seq
@@ -118,8 +132,7 @@ class Memberships:
         pend = self.pending(tx, app)
         new = subjects - pend.has(tag_ord, subjects)
         if new and per_subject_cap is not None:
-            counts = pend.counts(np.frombuffer(new.to_array(), dtype=np.uint32))
-            worst = int(counts.max()) + 1
+            worst = pend.max_count(new) + 1
             if worst > per_subject_cap:
                 raise LimitExceeded("tags_per_subject", worst, per_subject_cap)
         if new:
@@ -152,8 +165,7 @@ class Memberships:
         """Write the chunks changed since the last fold and trim the log up to the index's seq."""
         try:
             head = tx.app_head(idx.app_id)
-            pend = tx.group.get(("memberships", idx.app_id))
-            committed = head[0] - (len(pend.entries) if pend else 0) if head else -1
+            committed = head[0] if head else -1  # apps.mseq moves only at the end of a group
             if committed != idx.seq:
                 return  # another process moved on; the next fold will catch up
             upto = idx.seq

@@ -50,6 +50,7 @@ class Service:
         self.tags = Tags(store, self.memberships, default_ids(id_seed))
         self.tokens = Tokens(store, self.clock)
         # --- dialect-owned core parts (each added by its own line) ---
+        self.im = __import__("polytag.core.im", fromlist=["ImCore"]).ImCore(self)  # Tencent IM parts
         # --- end of dialect-owned core parts ---
 
     # running writes ---------------------------------------------------------

@@ -51,9 +51,13 @@ class Subjects:
             self._dirs.pop(app_id, None)
 
     def lookup(self, app: App, ext_ids: Iterable[str], rows: Rows | None = None) -> dict[str, int]:
-        """ext_id -> ord for those that exist (a miss is re-checked against the rows)."""
+        """ext_id -> ord for those that exist (a miss is re-checked against the rows).
+
+        The directory only ever holds committed subjects (it is filled from a reader
+        connection); subjects created earlier in the caller's transaction are found by
+        the re-check against `rows`."""
+        d = self.directory(app, self.store.read())
         rows = rows or self.store.read()
-        d = self.directory(app, rows, known=0)
         found: dict[str, int] = {}
         missing: list[str] = []
         for ext in ext_ids:

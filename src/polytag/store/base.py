@@ -16,10 +16,12 @@ class Tx(Rows):
 
     `group` is shared by the ops of one group commit (caches keep their pending overlays there);
     `after_commit` hooks of an op run once the group is durable, `on_abort` hooks if the op or
-    the group fails; `after_group` hooks run after a durable COMMIT whichever ops succeeded.
+    the group fails; `before_commit` hooks write group-level state (counters) after the last
+    op; `after_group` hooks run after a durable COMMIT whichever ops succeeded.
     """
 
     group: dict[Any, Any]
+    before_commit: list[Callable[[], None]]
     after_group: list[Callable[[], None]]
     after_commit: list[Callable[[], None]]
     on_abort: list[Callable[[], None]]
@@ -37,5 +39,11 @@ class Store(Protocol):
 
     def write(self, op: Callable[[Tx], T]) -> T:
         """`submit(op).result()`, for callers that may block (CLI, tests, seeding)."""
+
+    def attach_loop(self, loop: Any) -> None:
+        """Run write groups on this asyncio loop (ops on its thread, COMMIT in a worker)."""
+
+    async def detach_loop(self) -> None:
+        """Settle queued writes and return to the writer thread."""
 
     def close(self) -> None: ...

@@ -6,6 +6,7 @@ Group commit keeps that affordable (one fsync per group, not per request).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import sqlite3
@@ -20,7 +21,7 @@ from urllib.parse import parse_qs, urlparse
 from polytag.store import migrations
 from polytag.store.base import Tx
 from polytag.store.rows import Rows
-from polytag.store.writer import GroupWriter
+from polytag.store.writer import GroupWriter, LoopWriter
 
 T = TypeVar("T")
 log = logging.getLogger("polytag.store")
@@ -51,6 +52,7 @@ class SQLiteTx(SQLiteRows, Tx):
     def __init__(self, conn: sqlite3.Connection) -> None:
         super().__init__(conn)
         self.group: dict[Any, Any] = {}
+        self.before_commit: list[Callable[[], None]] = []
         self.after_group: list[Callable[[], None]] = []
         self.after_commit: list[Callable[[], None]] = []
         self.on_abort: list[Callable[[], None]] = []
@@ -109,6 +111,7 @@ class SQLiteStore:
         self._lock = threading.Lock()
         self.migrate()
         self._writer = GroupWriter(_SQLiteTxBackend(path, self.synchronous))
+        self._loop_writer: LoopWriter | None = None
 
     def migrate(self) -> list[int]:
         """Apply pending migrations; safe when two processes start at once (BEGIN IMMEDIATE)."""
@@ -147,7 +150,22 @@ class SQLiteStore:
         return rows
 
     def submit(self, op: Callable[[Tx], T]) -> Future[T]:
+        loop_writer = self._loop_writer
+        if loop_writer is not None:
+            return loop_writer.submit(op)
         return self._writer.submit(op)
+
+    def attach_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Run write groups on `loop` from now on (a server does this at startup)."""
+        self._loop_writer = LoopWriter(_SQLiteTxBackend(self.path, self.synchronous), loop)
+
+    async def detach_loop(self) -> None:
+        """Settle every queued write, then go back to the writer thread."""
+        lw = self._loop_writer
+        if lw is not None:
+            await lw.drain()
+            self._loop_writer = None
+            lw.close()
 
     def write(self, op: Callable[[Tx], T]) -> T:
         return self.submit(op).result()

@@ -1,26 +1,34 @@
-"""Group commit: one thread runs queued write ops, each in a savepoint, one COMMIT per group.
+"""Group commit: queued write ops run each in a savepoint, one COMMIT per group.
 
-Many concurrent requests share one durable commit (one fsync), which is what lets a
-batchtagging call cost about as much as the HTTP stack itself. An op that raises is
-rolled back to its savepoint alone; a failed COMMIT fails every op of the group.
+Many concurrent requests share one durable commit (one fsync). An op that raises is rolled
+back to its savepoint alone; a failed COMMIT fails every op of the group.
+
+Two drivers share that logic: `GroupWriter`, a thread for synchronous callers (CLI, seeding,
+tests), and `LoopWriter`, which a server attaches to its event loop. The latter runs the ops
+on the loop's own thread and hands only BEGIN and COMMIT (which wait on locks and fsync with
+the GIL released) to a worker, so two threads never fight over the GIL for Python work.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
 from polytag.errors import Unavailable
 
 log = logging.getLogger("polytag.store")
 
+Op = Callable[[Any], Any]
+Outcome = tuple[Any, Any, BaseException | None]  # (future, result, error)
+
 
 class TxBackend(Protocol):
-    """What the writer needs of a backend's write connection."""
+    """What a writer needs of a backend's write connection."""
 
     def begin(self) -> Any: ...  # returns the Tx for this group
     def savepoint(self) -> None: ...
@@ -31,20 +39,74 @@ class TxBackend(Protocol):
     def close(self) -> None: ...
 
 
+def run_ops(backend: TxBackend, tx: Any, batch: list[tuple[Op, Any]]) -> list[Outcome]:
+    """Run each op in its own savepoint; a failing op is rolled back alone, with its hooks."""
+    outcomes: list[Outcome] = []
+    for op, fut in batch:
+        marks = (len(tx.after_commit), len(tx.on_abort))
+        backend.savepoint()
+        try:
+            result = op(tx)
+        except BaseException as error:  # handed to the caller's future
+            backend.rollback_to()
+            aborted = tx.on_abort[marks[1]:]
+            del tx.after_commit[marks[0]:]
+            del tx.on_abort[marks[1]:]
+            for hook in reversed(aborted):
+                hook()
+            outcomes.append((fut, None, error))
+        else:
+            backend.release()
+            outcomes.append((fut, result, None))
+    for hook in tx.before_commit:  # group-level writes (counters, versions): a failure fails the group
+        hook()
+    return outcomes
+
+
+def finish(backend: TxBackend, tx: Any, outcomes: list[Outcome], commit_error: BaseException | None) -> None:
+    """After COMMIT: run the hooks and settle every future (all failed if COMMIT did)."""
+    if commit_error is not None:
+        log.error("commit failed: %s", commit_error)
+        try:
+            backend.rollback()
+        finally:
+            for hook in reversed(tx.on_abort):
+                hook()
+        for fut, _, _ in outcomes:
+            _settle(fut, None, Unavailable(f"commit failed: {commit_error}"))
+        return
+    for hook in [*tx.after_group, *tx.after_commit]:
+        try:
+            hook()
+        except Exception:  # a cache that failed to update is dropped by its own hook
+            log.exception("after-commit hook failed")
+    for fut, result, failure in outcomes:
+        _settle(fut, result, failure)
+
+
+def _settle(fut: Any, result: Any, failure: BaseException | None) -> None:
+    if fut.done():
+        return
+    if failure is None:
+        fut.set_result(result)
+    else:
+        fut.set_exception(failure)
+
+
 _STOP = object()
 
 
 class GroupWriter:
+    """A thread that drains the queue into groups."""
+
     def __init__(self, backend: TxBackend, max_group: int = 512, name: str = "polytag-writer") -> None:
         self._backend = backend
         self._max_group = max_group
         self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
-        self.groups = 0
-        self.ops = 0
 
-    def submit(self, op: Callable[[Any], Any]) -> Future[Any]:
+    def submit(self, op: Op) -> Future[Any]:
         fut: Future[Any] = Future()
         self._q.put((op, fut))
         return fut
@@ -74,7 +136,7 @@ class GroupWriter:
             if stop:
                 return
 
-    def _group(self, batch: list[tuple[Callable[[Any], Any], Future[Any]]]) -> None:
+    def _group(self, batch: list[tuple[Op, Future[Any]]]) -> None:
         live = [(op, fut) for op, fut in batch if fut.set_running_or_notify_cancel()]
         if not live:
             return
@@ -85,44 +147,86 @@ class GroupWriter:
             for _, fut in live:
                 fut.set_exception(Unavailable(f"store unavailable: {exc}"))
             return
-        outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
-        for op, fut in live:
-            marks = (len(tx.after_commit), len(tx.on_abort))
-            self._backend.savepoint()
-            try:
-                result = op(tx)
-            except BaseException as error:  # handed to the caller's future
-                self._backend.rollback_to()
-                aborted = tx.on_abort[marks[1]:]
-                del tx.after_commit[marks[0]:]
-                del tx.on_abort[marks[1]:]
-                for hook in reversed(aborted):
-                    hook()
-                outcomes.append((fut, None, error))
-            else:
-                self._backend.release()
-                outcomes.append((fut, result, None))
+        error: BaseException | None = None
+        outcomes: list[Outcome] = [(fut, None, None) for _, fut in live]
         try:
+            outcomes = run_ops(self._backend, tx, live)
             self._backend.commit()
-        except Exception as commit_error:
-            log.exception("commit failed")
-            try:
-                self._backend.rollback()
-            finally:
-                for hook in reversed(tx.on_abort):
-                    hook()
-            for fut, _, _ in outcomes:
-                fut.set_exception(Unavailable(f"commit failed: {commit_error}"))
+        except Exception as exc:
+            error = exc
+        finish(self._backend, tx, outcomes, error)
+
+
+class LoopWriter:
+    """Group commit driven by an asyncio loop; ops run on the loop thread, BEGIN/COMMIT in a worker."""
+
+    def __init__(self, backend: TxBackend, loop: asyncio.AbstractEventLoop, max_group: int = 1024) -> None:
+        self._backend = backend
+        self._loop = loop
+        self._thread_id = threading.get_ident()
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="polytag-commit")
+        self._pending: list[tuple[Op, Any]] = []
+        self._busy = False
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._max_group = max_group
+
+    def submit(self, op: Op) -> Any:
+        """An asyncio future on the loop's thread, a concurrent one from any other thread."""
+        if threading.get_ident() == self._thread_id:
+            fut: Any = self._loop.create_future()
+            self._enqueue(op, fut)
+            return fut
+        cfut: Future[Any] = Future()
+        self._loop.call_soon_threadsafe(self._enqueue, op, cfut)
+        return cfut
+
+    def _enqueue(self, op: Op, fut: Any) -> None:
+        self._pending.append((op, fut))
+        if not self._busy:
+            self._busy = True
+            self._idle.clear()
+            self._loop.call_soon(self._start)
+
+    def _start(self) -> None:
+        self._loop.run_in_executor(self._pool, self._backend.begin).add_done_callback(self._began)
+
+    def _began(self, began: asyncio.Future[Any]) -> None:
+        batch, self._pending = self._pending[: self._max_group], self._pending[self._max_group:]
+        batch = [(op, f) for op, f in batch if not f.done() and
+                 (not isinstance(f, Future) or f.set_running_or_notify_cancel())]
+        try:
+            tx = began.result()
+        except Exception as exc:
+            for _, fut in batch:
+                _settle(fut, None, Unavailable(f"store unavailable: {exc}"))
+            self._next()
             return
-        self.groups += 1
-        self.ops += len(outcomes)
-        for hook in [*tx.after_group, *tx.after_commit]:
-            try:
-                hook()
-            except Exception:  # a cache that failed to update is dropped by its own hook
-                log.exception("after-commit hook failed")
-        for fut, result, failure in outcomes:
-            if failure is None:
-                fut.set_result(result)
-            else:
-                fut.set_exception(failure)
+        try:
+            outcomes = run_ops(self._backend, tx, batch)
+        except Exception as exc:
+            finish(self._backend, tx, [(f, None, None) for _, f in batch], exc)
+            self._next()
+            return
+        done = self._loop.run_in_executor(self._pool, self._backend.commit)
+        done.add_done_callback(lambda d: self._committed(d, tx, outcomes))
+
+    def _committed(self, done: asyncio.Future[Any], tx: Any, outcomes: list[Outcome]) -> None:
+        finish(self._backend, tx, outcomes, done.exception())
+        self._next()
+
+    def _next(self) -> None:
+        if self._pending:
+            self._start()
+        else:
+            self._busy = False
+            self._idle.set()
+
+    async def drain(self) -> None:
+        """Wait until every op submitted so far is settled."""
+        while self._busy or self._pending:
+            await self._idle.wait()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        self._backend.close()

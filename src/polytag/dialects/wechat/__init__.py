@@ -23,16 +23,23 @@ LIMITS = Limits(
     batch={"tagging": 50, "blacklist": 20, "info": 100},  # 40032
 )
 
+WRONG_SECRET_CODES = (40125, 40001)
 APP_CONFIG = {"id_scheme": "numeric", "id_base": 99, "reserved_tags": ["0", "1", "2"]}
 
 
 def seed_app(service: Service, entry: Mapping[str, Any]) -> App:
-    """`{dialect: wechat, appid, secret, followers: [..] | {generate: N}, tags: [{name}]}`."""
+    """`{dialect: wechat, appid, secret, followers: [..] | {generate: N}, tags: [{name}],
+    limits: {..}, wrong_secret_code: 40125 | 40001}`."""
     appid, secret = str(entry["appid"]), str(entry["secret"])
     followers = entry.get("followers") or []
     if isinstance(followers, Mapping):
         followers = generated_ext_ids(f"wechat:{appid}", int(followers.get("generate", 0)))
-    config = {**APP_CONFIG, **({"limits": entry["limits"]} if "limits" in entry else {})}
+    config: dict[str, Any] = {**APP_CONFIG, **({"limits": entry["limits"]} if "limits" in entry else {})}
+    if "wrong_secret_code" in entry:  # which code a wrong secret gets at token time (spec A2: 40001 or 40125)
+        code = int(entry["wrong_secret_code"])
+        if code not in WRONG_SECRET_CODES:
+            raise ValueError(f"wrong_secret_code must be one of {WRONG_SECRET_CODES}, not {code}")
+        config["wrong_secret_code"] = code
     names = [str(t["name"] if isinstance(t, Mapping) else t) for t in entry.get("tags") or []]
 
     def op(tx: Tx) -> App:

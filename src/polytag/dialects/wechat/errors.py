@@ -7,7 +7,7 @@ Messages are WeChat's global return-code table (spec A6); the real server append
 from __future__ import annotations
 
 import logging
-import os
+import random
 import time
 from typing import Any
 
@@ -62,8 +62,8 @@ MESSAGES: dict[int, tuple[str, str]] = {
 
 def new_rid() -> str:
     """WeChat's request marker: three groups of 8 hex digits (the first is the time)."""
-    rnd = os.urandom(8).hex()
-    return f"{int(time.time()) & 0xFFFFFFFF:08x}-{rnd[:8]}-{rnd[8:]}"
+    rnd = random.getrandbits(64)  # a marker, not a secret
+    return f"{int(time.time()) & 0xFFFFFFFF:08x}-{rnd >> 32:08x}-{rnd & 0xFFFFFFFF:08x}"
 
 
 def envelope(code: int, rid: str) -> dict[str, Any]:

@@ -58,6 +58,10 @@ class AppRows(Executor):
         assert row is not None
         return int(row[0]) - by
 
+    def set_counter(self, app_id: int, column: str, value: int) -> None:
+        assert column in ("next_subject", "next_tag", "next_group", "mseq")
+        self._run(f"UPDATE apps SET {column} = ? WHERE app_id = ?", (value, app_id))
+
     def set_folded(self, app_id: int, seq: int) -> None:
         self._run("UPDATE apps SET folded_seq = ? WHERE app_id = ?", (seq, app_id))
 

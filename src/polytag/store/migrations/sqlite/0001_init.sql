@@ -1,6 +1,6 @@
 -- polytag schema v1 (SQLite). Every key starts with app_id (Citus-ready on PostgreSQL).
 CREATE TABLE apps (
-  app_id       INTEGER PRIMARY KEY,
+  app_id       INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: caches key on it
   dialect      TEXT    NOT NULL,
   name         TEXT    NOT NULL UNIQUE,
   secret_hash  TEXT    NOT NULL DEFAULT '',

@@ -1,0 +1,143 @@
+"""Push tasks to an audience: condition rules, de-duplication, pacing, daily cap, and the log.
+
+The audience is computed from committed state when the call arrives; the op then settles
+de-duplication (same random within 7 days = same task), the interval and the daily cap.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pyroaring import BitMap
+
+from polytag.core import audience as au
+from polytag.core.models import App
+from polytag.core.quotas import day_start
+from polytag.core.tags import check_name
+from polytag.errors import Forbidden, Invalid, LimitExceeded
+from polytag.store import Tx
+
+if TYPE_CHECKING:
+    from polytag.core.im import ImCore
+    from polytag.core.service import Service
+
+DEDUP_SECONDS = 7 * 86400
+MAX_LIFETIME = 604800
+DEFAULTS = {"push_per_day": 100, "push_min_interval": 1.0}
+
+
+@dataclass(frozen=True)
+class Condition:
+    """Tag or attribute conditions; an empty list/mapping counts as absent."""
+
+    tags_and: Sequence[str] = ()
+    tags_or: Sequence[str] = ()
+    attrs_and: Mapping[str, str] = field(default_factory=dict)
+    attrs_or: Mapping[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"TagsAnd": list(self.tags_and), "TagsOr": list(self.tags_or),
+                               "AttrsAnd": dict(self.attrs_and), "AttrsOr": dict(self.attrs_or)}
+        return {k: v for k, v in out.items() if v}
+
+
+@dataclass(frozen=True)
+class PushRecord:
+    task_id: str
+    msg_random: int
+    created_at: float
+    condition: dict[str, Any]
+    from_account: str
+    lifetime: int
+    audience: list[str]
+
+
+class Pushes:
+    def __init__(self, service: Service, im: ImCore) -> None:
+        self.svc = service
+        self.im = im
+
+    def check(self, app: App, cond: Condition, lifetime: int) -> None:
+        """Order: lifetime, tags with attributes, tag count, empty tag, tag length, tag in both lists."""
+        if not 0 <= lifetime <= MAX_LIFETIME:
+            raise Invalid("MsgLifeTime", "range", lifetime)
+        tags = [*cond.tags_and, *cond.tags_or]
+        if tags and (cond.attrs_and or cond.attrs_or):
+            raise Invalid("condition", "tags_and_attrs")
+        cap = app.limits.batch_max("condition_tags")
+        if cap is not None and len(tags) > cap:
+            raise LimitExceeded("batch:condition_tags", len(tags), cap)
+        for name in tags:
+            check_name(app.limits, name)
+        if set(cond.tags_and) & set(cond.tags_or):
+            raise Invalid("condition", "tag_in_both")
+
+    def expression(self, app: App, cond: Condition) -> au.Expr:
+        rows = self.svc.store.read()
+
+        def tag(name: str) -> au.Expr:
+            t = self.svc.tags.find(app, name, rows)
+            return au.TagRef(t.ord if t else None)
+
+        def attr(name: str, value: str) -> au.Expr:
+            return au.Members(self.im.attributes.members(app, name, value, rows))
+
+        parts: list[au.Expr] = []
+        if cond.tags_and:
+            parts.append(au.And([tag(n) for n in cond.tags_and]))
+        if cond.tags_or:
+            parts.append(au.Or([tag(n) for n in cond.tags_or]))
+        if cond.attrs_and:
+            parts.append(au.And([attr(k, v) for k, v in cond.attrs_and.items()]))
+        if cond.attrs_or:
+            parts.append(au.Or([attr(k, v) for k, v in cond.attrs_or.items()]))
+        return au.And(parts) if parts else au.Everyone()
+
+    def audience(self, app: App, cond: Condition) -> BitMap:
+        """Imported accounts the condition selects (absent condition: all of them)."""
+        expr = self.expression(app, cond)
+        rows = self.svc.store.read()
+        universe = BitMap(rows.active_ords(app.id))
+        return au.evaluate(expr, self.svc.memberships.index(app, rows), universe)
+
+    def prepare(
+        self, app: App, msg_random: int, cond: Condition, lifetime: int = 0, from_account: str = "",
+    ) -> Callable[[Tx], str]:
+        """Validate and resolve the audience now; the returned op records the task (or finds it)."""
+        self.check(app, cond, lifetime)
+        members = self.audience(app, cond)
+        cfg = {k: app.config.get(k, v) for k, v in DEFAULTS.items()}
+
+        def op(tx: Tx) -> str:
+            now = self.svc.clock.now()
+            same = tx.push_by_random(app.id, msg_random, now - DEDUP_SECONDS)
+            if same is not None:
+                return str(same[0])
+            if not app.config.get("push_enabled", True):
+                raise Forbidden("push_disabled")
+            last = tx.last_push_at(app.id)
+            if last is not None and now - last < float(cfg["push_min_interval"]):
+                raise LimitExceeded("push_interval", 1, 0)
+            per_day = int(cfg["push_per_day"])
+            done = tx.count_pushes_since(app.id, day_start(now))
+            if done >= per_day:
+                raise LimitExceeded("pushes_per_day", done + 1, per_day)
+            task_id = secrets.token_hex(16)
+            tx.insert_push(app.id, task_id, msg_random, now, json.dumps(cond.to_json(), ensure_ascii=False),
+                           from_account, lifetime, len(members), members.serialize())
+            return task_id
+
+        return op
+
+    def log(self, app: App) -> list[PushRecord]:
+        rows = self.svc.store.read()
+        out = []
+        for task_id, rnd, at, cond, frm, life, _size, blob in rows.pushes(app.id):
+            ords = list(BitMap.deserialize(blob))
+            out.append(PushRecord(str(task_id), int(rnd), float(at), json.loads(cond or "{}"), str(frm),
+                                  int(life), self.svc.subjects.ext_ids(app, ords, rows)))
+        return out

@@ -1,0 +1,103 @@
+"""Tags as plain strings on accounts (the IM model): add, remove, clear, read; all or nothing.
+
+A tag exists while someone carries it: the last removal drops it, so the per-app cap counts
+distinct tags in use. Per-request counts ("10 tags per user per request") are batch limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from pyroaring import BitMap
+
+from polytag.core.models import App
+from polytag.core.tags import check_name
+from polytag.errors import Invalid, LimitExceeded
+from polytag.store import Tx
+
+if TYPE_CHECKING:
+    from polytag.core.im import ImCore
+    from polytag.core.service import Service
+
+Items = Sequence[tuple[str, Sequence[str]]]  # (account, tag names)
+
+
+class UserTags:
+    def __init__(self, service: Service, im: ImCore) -> None:
+        self.svc = service
+        self.im = im
+
+    def _check_request(self, app: App, items: Items, per_request: str | None) -> None:
+        """Batch size, then each user's tag count in the request, then each name."""
+        self.svc.check_batch(app, "accounts", len(items))
+        cap = app.limits.batch_max(per_request) if per_request else None
+        for _, names in items:
+            if cap is not None and len(names) > cap:
+                raise LimitExceeded(f"batch:{per_request}", len(names), cap)
+        for _, names in items:
+            for name in names:
+                if per_request:
+                    check_name(app.limits, name)
+                elif not isinstance(name, str):
+                    raise Invalid("name", "type", name)
+
+    def add(self, tx: Tx, app: App, items: Items) -> None:
+        """Order: batch, tags per user in the request, names, accounts, per-user cap, per-app cap."""
+        if not items:
+            return
+        self._check_request(app, items, "tags_per_request")
+        ords = self.im.accounts.require(app, [a for a, _ in items], tx)
+        wanted: dict[str, BitMap] = {}
+        for o, (_, names) in zip(ords, items, strict=True):
+            for name in names:
+                wanted.setdefault(name, BitMap()).add(o)
+        for name, who in wanted.items():
+            tag = self.svc.tags.create(tx, app, name, ext_id=name, exists_ok=True)
+            self.svc.memberships.add(tx, app, tag.ord, who, app.limits.tags_per_subject)
+
+    def remove(self, tx: Tx, app: App, items: Items) -> None:
+        if not items:
+            return
+        self._check_request(app, items, None)
+        ords = self.im.accounts.require(app, [a for a, _ in items], tx)
+        unwanted: dict[str, BitMap] = {}
+        for o, (_, names) in zip(ords, items, strict=True):
+            for name in names:
+                unwanted.setdefault(name, BitMap()).add(o)
+        for name, who in unwanted.items():
+            tag = self.svc.tags.find(app, name, tx)
+            if tag is not None:
+                self.svc.memberships.remove(tx, app, tag.ord, who)
+                self._drop_if_unused(tx, app, tag.ord, tag.ext_id)
+
+    def remove_all(self, tx: Tx, app: App, accounts: Sequence[str]) -> None:
+        if not accounts:
+            return
+        self.svc.check_batch(app, "accounts", len(accounts))
+        self.clear(tx, app, self.im.accounts.require(app, accounts, tx))
+
+    def clear(self, tx: Tx, app: App, ords: Sequence[int]) -> None:
+        """Take every tag off these subjects."""
+        who = BitMap(ords)
+        for row in tx.tags(app.id):
+            tag_ord, ext = int(row[0]), str(row[1])
+            if self.svc.memberships.remove(tx, app, tag_ord, who):
+                self._drop_if_unused(tx, app, tag_ord, ext)
+
+    def _drop_if_unused(self, tx: Tx, app: App, tag_ord: int, ext: str) -> None:
+        if not self.svc.memberships.members_in_tx(tx, app, tag_ord):
+            self.svc.tags.delete(tx, app, ext)
+
+    def get(self, app: App, accounts: Sequence[str]) -> list[tuple[str, list[str]]]:
+        """Each account's tags in tag creation order; [] for an account that is not imported."""
+        if not accounts:
+            return []
+        self.svc.check_batch(app, "accounts", len(accounts))
+        rows = self.svc.store.read()
+        have = self.im.accounts.imported(app, accounts, rows)
+        idx = self.svc.memberships.index(app, rows)
+        tags = self.svc.tags.all(app, rows, idx)
+        with idx.lock:
+            held = {o: set(idx.tags_of(o)) for o in set(have.values())}
+        return [(a, [t.ext_id for t in tags if a in have and t.ord in held[have[a]]]) for a in accounts]

@@ -1,0 +1,34 @@
+"""JuziBot credentials: the `token` query parameter on every call, kept as a SHA-256 hash."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from polytag.core.models import App
+from polytag.dialects import Call
+from polytag.errors import Unauthorized
+
+DIALECT_NAME = "juzibot"
+
+
+def secret_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+async def authenticate(call: Call) -> App:
+    """The app whose token is `?token=`: 41001 when absent, 40014 when nobody's."""
+    token = call.query.get("token", "")
+    if not token:
+        raise Unauthorized("missing")
+    wanted = secret_hash(token)
+    svc = call.service
+    app_id = svc.store.read().app_id_by_secret_hash(DIALECT_NAME, wanted)
+    if app_id is None:
+        raise Unauthorized("invalid")
+    app = svc.apps.by_id(app_id)
+    stored, _ = svc.apps.secret_of(app)
+    # the lookup was by hash already; comparing again in constant time costs nothing
+    if app.dialect != DIALECT_NAME or not hmac.compare_digest(stored, wanted):
+        raise Unauthorized("invalid")
+    return app

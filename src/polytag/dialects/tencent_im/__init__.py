@@ -1,0 +1,61 @@
+"""The Tencent Cloud IM dialect: `/v4/` accounts and the `all_member_push` tag, attribute and push APIs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from polytag.core.ids import generated_ext_ids
+from polytag.core.limits import Limits
+from polytag.core.models import App
+from polytag.core.service import Service
+from polytag.dialects import Dialect, VendorError
+from polytag.dialects.tencent_im import auth, errors, routes
+from polytag.store import Tx
+
+LIMITS = Limits(
+    tags_per_app=1000,      # timpush/add_tag: 1,000 distinct tags per app
+    tags_per_subject=100,   # a user holds at most 100 tags
+    tag_name_max=50,        # 90020: 50 bytes
+    tag_name_unit="bytes",
+    batch={"accounts": 100, "tags_per_request": 10, "condition_tags": 10},  # 90018, 90032
+)
+
+# seed keys copied into the app's config (everything the dialect reads from it)
+CONFIG_KEYS = ("rate_limits", "push_per_day", "push_min_interval", "push_enabled", "reimport_cooldown",
+               "max_accounts", "attr_slots", "attr_max_bytes", "limits")
+
+
+def seed_app(service: Service, entry: Mapping[str, Any]) -> App:
+    """`{dialect: tencent_im, sdkappid, key, admin: name | [names], accounts: [..] | {generate: N}}`."""
+    sdkappid, key = str(int(entry["sdkappid"])), str(entry["key"])
+    admin = entry.get("admin", "administrator")
+    admins = [str(a) for a in (admin if isinstance(admin, list) else [admin])]
+    accounts = entry.get("accounts") or []
+    if isinstance(accounts, Mapping):
+        accounts = generated_ext_ids(f"tencent_im:{sdkappid}", int(accounts.get("generate", 0)), "u", 24)
+    config = {"admins": admins, **{k: entry[k] for k in CONFIG_KEYS if k in entry}}
+
+    def op(tx: Tx) -> App:
+        now = service.clock.now()
+        app, _ = service.apps.upsert(tx, "tencent_im", sdkappid, secret=key, config=config, now=now)
+        service.subjects.create(tx, app, [str(a) for a in accounts], int(now))
+        return app
+
+    return service.write_sync(op)
+
+
+DIALECT = Dialect(
+    name="tencent_im",
+    prefix="/v4",
+    endpoints=routes.ENDPOINTS,
+    limits=LIMITS,
+    authenticate=auth.authenticate,
+    render_error=errors.render,
+    wrong_method=lambda ep: VendorError(60002, "POST only"),
+    unknown_path=lambda path: VendorError(60009, path),
+    seed_app=seed_app,
+    new_rid=errors.new_rid,
+)
+
+__all__ = ["DIALECT", "LIMITS"]

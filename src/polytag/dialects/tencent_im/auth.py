@@ -1,0 +1,61 @@
+"""IM credentials on every `v4/` call: the query string, the admin's UserSig, admin-only, frequency.
+
+Order (the real service's is undocumented): sdkappid present (60012) and numeric (60006),
+identifier and usersig present (60004), random and contenttype (60002), the app (70020),
+the UserSig (70003/70009/70013/70014/70001), admin (90009/70403), then call frequency (60007).
+"""
+
+from __future__ import annotations
+
+from polytag.core import usersig
+from polytag.core.im import im
+from polytag.core.models import App
+from polytag.dialects import Call
+from polytag.errors import Forbidden, NotFound, Unauthorized
+
+UINT32_MAX = 4294967295
+DIALECT = "tencent_im"
+
+
+def _uint32(text: str) -> bool:
+    return text.isascii() and text.isdigit() and int(text) <= UINT32_MAX
+
+
+def admins(app: App) -> list[str]:
+    return [str(a) for a in app.config.get("admins", [])]
+
+
+def _app(call: Call, sdkappid: str) -> App:
+    try:
+        app = call.service.apps.get(str(int(sdkappid)))
+    except NotFound:
+        raise Unauthorized("unknown_app") from None
+    if app.dialect != DIALECT:
+        raise Unauthorized("unknown_app")
+    return app
+
+
+async def authenticate(call: Call) -> App:
+    q = call.query
+    sdkappid = q.get("sdkappid", "")
+    if not sdkappid:
+        raise Unauthorized("no_sdkappid")
+    if not _uint32(sdkappid):
+        raise Unauthorized("bad_sdkappid")
+    identifier, sig = q.get("identifier", ""), q.get("usersig", "")
+    if not identifier or not sig:
+        raise Unauthorized("no_account")
+    if not _uint32(q.get("random", "")) or q.get("contenttype", "").lower() != "json":
+        raise Unauthorized("bad_query")
+    app = _app(call, sdkappid)
+    _, key = call.service.apps.secret_of(app)
+    usersig.verify(sig, int(sdkappid), key, identifier, call.service.clock.now())
+    if identifier not in admins(app):
+        raise Forbidden("not_admin", identifier)
+    api = call.endpoint.path
+    im(call.service).quotas.hit(app, api, RATE_DEFAULTS.get(api, 100))
+    return app
+
+
+# calls per second by API (spec B2/B4); an app overrides them with config `rate_limits`
+RATE_DEFAULTS = {"im_open_login_svc/account_import": 200}

@@ -1,0 +1,379 @@
+"""PostgreSQL backend: psycopg 3, a pool of autocommit readers, one writer connection per process.
+
+Write groups are serialized across processes by a transaction-level advisory lock taken
+right after BEGIN, exactly as SQLite's BEGIN IMMEDIATE serializes them across connections:
+the membership log's per-app sequence and every uniqueness and limit check rely on it.
+
+`postgresql://USER@HOST:PORT/DB?schema=NAME` keeps polytag's tables in schema NAME (created
+on first start), so several deployments or test runs can share one database.
+Database errors become `Unavailable` (the dialects' "system busy"); reads are retried once
+on a fresh connection, and a group whose connection broke fails as a whole, never in part.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from polytag.errors import Unavailable
+from polytag.store import migrations
+from polytag.store.base import Tx
+from polytag.store.rows import Rows
+from polytag.store.writer import GroupWriter, LoopWriter
+
+T = TypeVar("T")
+log = logging.getLogger("polytag.store")
+
+_SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_LOCK_TIMEOUT = "30s"  # how long a writer waits for another process's group before "busy"
+# Errors that mean "the server or the connection is in trouble", never "your SQL is wrong".
+TRANSIENT = (psycopg.OperationalError, psycopg.InterfaceError)
+_sql_cache: dict[str, str] = {}
+
+
+def pg_sql(sql: str) -> str:
+    """Portable `?` placeholders → psycopg's `%s` (our SQL holds no literal `?` or `%`)."""
+    out = _sql_cache.get(sql)
+    if out is None:
+        assert "%" not in sql, f"literal % in portable SQL: {sql!r}"
+        out = _sql_cache[sql] = sql.replace("?", "%s")
+    return out
+
+
+def _params(params: Sequence[Any]) -> Sequence[Any]:
+    # SQLite stores booleans as 0/1; PostgreSQL will not cast bool to an integer column.
+    return [int(p) if isinstance(p, bool) else p for p in params]
+
+
+def parse_url(url: str) -> tuple[str, str]:
+    """(libpq conninfo URL without `schema=`, schema name)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schema = "public"
+    kept = []
+    for key, value in query:
+        if key == "schema":
+            schema = value
+        else:
+            kept.append((key, value))
+    if not _SCHEMA_NAME.match(schema):
+        raise ValueError(f"invalid schema name {schema!r} in database URL")
+    scheme = "postgresql"
+    return urlunsplit((scheme, parts.netloc, parts.path, urlencode(kept), "")), schema
+
+
+def lock_key(schema: str, purpose: str) -> int:
+    """A stable signed 64-bit advisory-lock key per (schema, purpose)."""
+    high = zlib.crc32(f"polytag:{purpose}".encode())
+    low = zlib.crc32(schema.encode())
+    key = (high << 32) | low
+    return key - (1 << 64) if key >= 1 << 63 else key
+
+
+class PgRows(Rows):
+    """Rows over one psycopg connection."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+
+    def _exec(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        try:
+            return self.conn.execute(pg_sql(sql), _params(params))
+        except TRANSIENT as exc:
+            raise Unavailable(f"database unavailable: {exc}") from exc
+
+    def _executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        try:
+            with self.conn.cursor() as cur:
+                cur.executemany(pg_sql(sql), [_params(r) for r in rows])
+        except TRANSIENT as exc:
+            raise Unavailable(f"database unavailable: {exc}") from exc
+
+
+class PgReadRows(PgRows):
+    """Autocommit reads on the calling thread's pooled connection; a broken one is replaced once."""
+
+    def __init__(self, store: PostgresStore) -> None:
+        self.store = store
+        super().__init__(store._pool.getconn())
+
+    def _retry(self, call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except Unavailable as first:
+            if not self.conn.closed and not self.conn.broken:
+                raise  # the server answered, but with trouble (e.g. shutting down): do not hammer it
+            log.warning("read connection lost, reconnecting: %s", first)
+            self.store._replace(self)
+            return call()
+
+    def _exec(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._retry(lambda: PgRows._exec(self, sql, params))
+
+    def _executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        rows = list(rows)
+        self._retry(lambda: PgRows._executemany(self, sql, rows))
+
+
+class PgTx(PgRows, Tx):
+    """The group's rows. Savepoint bookkeeping rides in one pipeline with the op's first statement."""
+
+    def __init__(self, conn: psycopg.Connection[Any], backend: _PgTxBackend) -> None:
+        super().__init__(conn)
+        self.backend = backend
+        self.group: dict[Any, Any] = {}
+        self.before_commit: list[Callable[[], None]] = []
+        self.after_group: list[Callable[[], None]] = []
+        self.after_commit: list[Callable[[], None]] = []
+        self.on_abort: list[Callable[[], None]] = []
+
+    def _exec(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        prefix = self.backend.take_prefix()
+        if not prefix:
+            return super()._exec(sql, params)
+        try:
+            with self.conn.pipeline():
+                for stmt in prefix:
+                    self.conn.execute(stmt)
+                cur = self.conn.execute(pg_sql(sql), _params(params))
+            return cur
+        except TRANSIENT as exc:
+            raise Unavailable(f"database unavailable: {exc}") from exc
+
+    def _executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        for stmt in self.backend.take_prefix():
+            super()._exec(stmt)
+        super()._executemany(sql, rows)
+
+
+class _PgTxBackend:
+    """The writer's connection. A broken connection fails its group and is replaced at the next BEGIN.
+
+    Each op's SAVEPOINT is sent only with its first statement, and the RELEASE of the op before
+    with it (COMMIT releases the last): round trips, not SQL, are what a write costs here.
+    """
+
+    def __init__(self, conninfo: str, schema: str) -> None:
+        self.conninfo, self.schema = conninfo, schema
+        self.lock = lock_key(schema, "write")
+        self.conn: psycopg.Connection[Any] | None = None
+        self._savepoint = "none"  # "wanted" by the writer, "set" once sent to the server
+        self._release = False  # a RELEASE owed for the previous op's savepoint
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self.conn is None or self.conn.closed or self.conn.broken:
+            if self.conn is not None:
+                self.conn.close()
+            self.conn = connect(self.conninfo, self.schema)
+            self.conn.execute(f"SET lock_timeout = '{_LOCK_TIMEOUT}'")
+        return self.conn
+
+    def begin(self) -> PgTx:
+        self._savepoint, self._release = "none", False
+        # Nothing has run yet, so a lost connection is safe to retry once on a new one.
+        for attempt in (1, 2):
+            conn = self._connection()
+            try:
+                with conn.pipeline():
+                    conn.execute("BEGIN")
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (self.lock,))
+                return PgTx(conn, self)
+            except TRANSIENT:
+                self.rollback()
+                if attempt == 2 or not (conn.closed or conn.broken):
+                    raise
+        raise AssertionError("unreachable")
+
+    def take_prefix(self) -> list[str]:
+        """Statements owed before the op's next one: RELEASE of the last op, SAVEPOINT of this one."""
+        out = []
+        if self._release:
+            out.append("RELEASE op")
+            self._release = False
+        if self._savepoint == "wanted":
+            out.append("SAVEPOINT op")
+            self._savepoint = "set"
+        return out
+
+    def _quiet(self, sql: str) -> None:
+        """Savepoint bookkeeping must not kill the writer thread: a dead connection fails the COMMIT."""
+        conn = self.conn
+        if conn is None or conn.closed or conn.broken:
+            return
+        try:
+            conn.execute(sql)
+        except TRANSIENT:
+            log.warning("write connection failed during %s", sql)
+
+    def savepoint(self) -> None:
+        self._savepoint = "wanted"
+
+    def release(self) -> None:
+        self._release = self._release or self._savepoint == "set"
+        self._savepoint = "none"
+
+    def rollback_to(self) -> None:
+        if self._savepoint == "set":  # an op that ran no SQL has nothing to undo
+            self._quiet("ROLLBACK TO op")
+            self._release = True
+        self._savepoint = "none"
+
+    def commit(self) -> None:
+        self._savepoint, self._release = "none", False  # COMMIT releases every savepoint
+        if self.conn is None or self.conn.closed or self.conn.broken:
+            raise Unavailable("write connection lost before COMMIT")
+        self.conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self._savepoint, self._release = "none", False
+        conn = self.conn
+        if conn is None or conn.closed or conn.broken:
+            return
+        try:
+            conn.execute("ROLLBACK")
+        except TRANSIENT:
+            conn.close()
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+
+
+def connect(conninfo: str, schema: str, **kwargs: Any) -> psycopg.Connection[Any]:
+    """A connection whose search_path is polytag's schema (autocommit: we issue BEGIN ourselves)."""
+    try:
+        return psycopg.connect(conninfo, autocommit=True, options=f"-c search_path={schema}",
+                               connect_timeout=10, **kwargs)
+    except TRANSIENT as exc:
+        raise Unavailable(f"cannot connect to the database: {exc}") from exc
+
+
+class PostgresStore:
+    backend = "postgresql"
+
+    def __init__(self, url: str, pool_size: int = 8) -> None:
+        self.url = url
+        self.conninfo, self.schema = parse_url(url)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._readers: list[PgReadRows] = []
+        self.migrate()
+        self._pool: ConnectionPool[Any] = ConnectionPool(
+            self.conninfo, min_size=1, max_size=pool_size, open=True, name=f"polytag-{self.schema}",
+            kwargs={"autocommit": True, "options": f"-c search_path={self.schema}"},
+            timeout=30.0,
+        )
+        self._writer = GroupWriter(_PgTxBackend(self.conninfo, self.schema))
+        self._loop_writer: LoopWriter | None = None
+
+    def migrate(self) -> list[int]:
+        """Create the schema and apply pending migrations, under a session advisory lock.
+
+        Two processes starting at once: the second waits for the first, then finds nothing to do."""
+        applied: list[int] = []
+        with contextlib.closing(connect(self.conninfo, self.schema)) as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (lock_key(self.schema, "migrate"),))
+            try:
+                with conn.transaction():
+                    conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+                    conn.execute(
+                        "CREATE TABLE IF NOT EXISTS schema_version"
+                        " (version INTEGER PRIMARY KEY, name TEXT, applied_at DOUBLE PRECISION)"
+                    )
+                    row = conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+                    current = int(row[0]) if row else 0
+                    for m in migrations.load(self.backend):
+                        if m.version > current:
+                            for stmt in m.statements:
+                                conn.execute(stmt)  # no parameters: no placeholder parsing
+                            conn.execute("INSERT INTO schema_version VALUES (%s, %s, %s)",
+                                         (m.version, m.name, time.time()))
+                            applied.append(m.version)
+            finally:
+                if not conn.broken:
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key(self.schema, "migrate"),))
+        return applied
+
+    def read(self) -> PgReadRows:
+        rows: PgReadRows | None = getattr(self._local, "rows", None)
+        if rows is None:
+            try:
+                rows = PgReadRows(self)
+            except psycopg.Error as exc:  # pool timeout or no server
+                raise Unavailable(f"database unavailable: {exc}") from exc
+            with self._lock:
+                self._readers.append(rows)
+            self._local.rows = rows
+        return rows
+
+    def _replace(self, rows: PgReadRows) -> None:
+        """Hand a broken read connection back (the pool discards it) and take a fresh one."""
+        with contextlib.suppress(psycopg.Error):
+            self._pool.putconn(rows.conn)
+        try:
+            rows.conn = self._pool.getconn()
+        except psycopg.Error as exc:
+            raise Unavailable(f"database unavailable: {exc}") from exc
+
+    def submit(self, op: Callable[[Tx], T]) -> Future[T]:
+        loop_writer = self._loop_writer
+        if loop_writer is not None:
+            return loop_writer.submit(op)
+        return self._writer.submit(op)
+
+    def attach_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Run write groups on `loop` from now on (a server does this at startup)."""
+        self._loop_writer = LoopWriter(_PgTxBackend(self.conninfo, self.schema), loop)
+
+    async def detach_loop(self) -> None:
+        """Settle every queued write, then go back to the writer thread."""
+        lw = self._loop_writer
+        if lw is not None:
+            await lw.drain()
+            self._loop_writer = None
+            lw.close()
+
+    def write(self, op: Callable[[Tx], T]) -> T:
+        return self.submit(op).result()
+
+    @property
+    def writer(self) -> GroupWriter:
+        return self._writer
+
+    def close(self) -> None:
+        self._writer.close()
+        with self._lock:
+            for rows in self._readers:
+                with contextlib.suppress(psycopg.Error):
+                    self._pool.putconn(rows.conn)
+            self._readers.clear()
+        self._pool.close()
+
+
+@contextlib.contextmanager
+def admin_connection(url: str) -> Iterator[psycopg.Connection[Any]]:
+    """An autocommit connection to the URL's database (for tools and tests: create/drop schemas)."""
+    conninfo, schema = parse_url(url)
+    with contextlib.closing(connect(conninfo, schema)) as conn:
+        yield conn
+
+
+def drop_schema(url: str) -> None:
+    """Drop the URL's schema and everything in it (tests, `reset`)."""
+    _, schema = parse_url(url)
+    if schema == "public":
+        raise ValueError("refusing to drop the public schema")
+    with admin_connection(url) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -1,0 +1,1 @@
+"""Dialect test suites."""

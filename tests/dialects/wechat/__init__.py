@@ -1,0 +1,1 @@
+"""WeChat OA dialect tests."""
