@@ -61,9 +61,11 @@ function response(status, headers, body)
   if not string.find(body, '"errcode":0', 1, true) then errors = errors + 1 end
 end
 function done(summary, latency, requests)
-  local e = 0
-  for _, t in ipairs(threads) do e = e + t:get("errors") end
-  io.write(string.format("ERRORS %%d\n", e))
+  local e, top = 0, 0
+  for _, t in ipairs(threads) do
+    e = e + t:get("errors"); top = math.max(top, t:get("counter"))
+  end
+  io.write(string.format("ERRORS %%d\nNEXT %%d\n", e, top))
 end
 """
 
@@ -104,7 +106,8 @@ def start(db: str) -> tuple[subprocess.Popen[str], str]:
     return proc, line.split(" on ", 1)[1].strip()
 
 
-def wrk(url: str, path: str, lua: str, seconds: int, conns: int, threads: int) -> tuple[float, int, int]:
+def wrk(url: str, path: str, lua: str, seconds: int, conns: int, threads: int) -> tuple[float, int, int, int]:
+    """(req/s, requests completed, responses without errcode 0, the first request number not sent)"""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(lua)
     proc = subprocess.run(["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "-s", f.name, url + path],
@@ -116,7 +119,8 @@ def wrk(url: str, path: str, lua: str, seconds: int, conns: int, threads: int) -
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     errors = sum(int(x) for x in re.findall(r"ERRORS (\d+)", out))
-    return rps, total, errors
+    nxt = int(re.search(r"NEXT (\d+)", out).group(1))  # type: ignore[union-attr]
+    return rps, total, errors, nxt
 
 
 def memberships(url: str, token: str) -> int:
@@ -160,7 +164,7 @@ def main() -> None:
             lua = LUA % {"followers": args.followers, "tid_base": offset, "threads": args.threads}
             b = wrk(url, f"/cgi-bin/tags/members/batchtagging?access_token={token}", lua,
                     args.seconds, args.connections, args.threads)
-            offset += b[1] + args.connections * args.threads
+            offset = b[3]  # requests are numbered; a fresh number is a fresh set of pairs
             sent += b[1]
             print(f"run {run}{' (warm-up)' if run == 0 else ''}: noop {n[0]:,.0f} req/s; "
                   f"batchtagging {b[0]:,.0f} req/s, {b[2]} non-zero errcodes", flush=True)
@@ -173,7 +177,7 @@ def main() -> None:
         proc.wait()
     ratio = statistics.median(tag) / statistics.median(noop)
     print(f"memberships: {before:,} -> {after:,} (+{after - before:,}; {BATCH} x requests answered ok "
-          f"would be +{BATCH * sent:,} minus requests cut off at the end of a run)")
+          f"= +{BATCH * sent:,}; more is requests answered after wrk stopped counting, less is a lost write)")
     print(f"median noop {statistics.median(noop):,.0f} req/s, batchtagging {statistics.median(tag):,.0f} req/s "
           f"({statistics.median(tag) * BATCH:,.0f} memberships/s); ratio {ratio:.2f} (target 0.5)")
 

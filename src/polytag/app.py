@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from polytag import __version__, dialects, seed
 from polytag.config import Settings
@@ -26,7 +27,9 @@ def build_service(settings: Settings) -> tuple[Service, dict[str, dialects.Diale
     return service, found
 
 
-def create_app(settings: Settings, service: Service | None = None, close_store: bool | None = None) -> Starlette:
+def create_app(
+    settings: Settings, service: Service | None = None, close_store: bool | None = None
+) -> PrefixDispatch:
     """The ASGI app. It closes the store at shutdown when it opened it (or `close_store`)."""
     found = dialects.discover()
     owns = service is None if close_store is None else close_store
@@ -38,17 +41,7 @@ def create_app(settings: Settings, service: Service | None = None, close_store: 
         return JSONResponse({"status": "ok", "version": __version__, "backend": svc.store.backend,
                              "dialects": sorted(found)})
 
-    async def noop(request: Request) -> Response:
-        """Reads the body and answers a fixed ack: the HTTP stack's own cost, for benchmarks."""
-        await request.body()
-        return Response(b'{"errcode":0,"errmsg":"ok"}', media_type="application/json")
-
-    routes: list[BaseRoute] = [
-        Route("/_polytag/health", health),
-        Route("/_polytag/noop", noop, methods=["POST"]),
-    ]
-    for d in found.values():
-        routes += dialects.routes(d, svc)
+    routes: list[BaseRoute] = [Route("/_polytag/health", health)]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -60,7 +53,33 @@ def create_app(settings: Settings, service: Service | None = None, close_store: 
             if owns:
                 svc.store.close()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
-    app.state.service = svc
-    app.state.dialects = found
-    return app
+    rest = Starlette(routes=routes, lifespan=lifespan)
+    rest.state.service = svc
+    rest.state.dialects = found
+    prefixes = {d.prefix + "/": dialects.DialectApp(d, svc) for d in found.values()}
+    return PrefixDispatch(prefixes, rest)
+
+
+async def noop(scope: Scope, receive: Receive, send: Send) -> None:
+    """Reads the body and answers a fixed ack through the same lean path as vendor calls:
+    the HTTP stack's own cost, which benchmarks compare vendor endpoints against."""
+    await dialects.read_body(receive)
+    await dialects.send_bytes(send, 200, b'{"errcode":0,"errmsg":"ok"}', "application/json")
+
+
+class PrefixDispatch:
+    """Vendor prefixes go straight to their dialect's app; everything else to the Starlette app."""
+
+    def __init__(self, prefixes: Mapping[str, ASGIApp], rest: Starlette) -> None:
+        self.prefixes = {**prefixes, "/_polytag/noop": noop}
+        self.rest = rest
+        self.state = rest.state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            for prefix, app in self.prefixes.items():
+                if path.startswith(prefix):
+                    await app(scope, receive, send)
+                    return
+        await self.rest(scope, receive, send)

@@ -75,8 +75,11 @@ class AppIndex:
             for key in [k for k in self.dirty if k[0] == tag_ord]:
                 del self.dirty[key]
         if op != OP_DROP:
-            arr = ords_array(subjects)
-            for chunk in np.unique(arr >> CHUNK_SHIFT).tolist():
+            if len(subjects) <= 512:  # the vendors' batches: a set beats numpy's call overhead
+                chunks = {o >> CHUNK_SHIFT for o in subjects}
+            else:
+                chunks = set(np.unique(ords_array(subjects) >> CHUNK_SHIFT).tolist())
+            for chunk in chunks:
                 self.dirty[(tag_ord, int(chunk))] = seq
         self.seq = seq
 
@@ -120,15 +123,19 @@ class AppIndex:
 
 
 class Pending:
-    """Membership changes of earlier ops in the current group commit, not yet in the index."""
+    """Membership changes of earlier ops in the current group commit, not yet in the index.
+
+    Per-subject count changes are not kept one by one: `touched` says which subjects any
+    entry changed, and the few that a new op shares with it are recounted from the entries.
+    """
 
     def __init__(self, index: AppIndex) -> None:
         self.index = index
         self.entries: list[tuple[int, int, int, BitMap]] = []
         self.added: dict[int, BitMap] = {}
         self.removed: dict[int, BitMap] = {}
-        self.delta: dict[int, int] = {}
-        self.dropped: set[int] = set()
+        self.dropped: dict[int, BitMap] = {}  # tag -> its members when dropped
+        self.touched = BitMap()
         self.created: set[int] = set()
 
     def has(self, tag_ord: int, subjects: BitMap) -> BitMap:
@@ -150,29 +157,37 @@ class Pending:
             cur = (cur - self.removed.get(tag_ord, BitMap())) | self.added.get(tag_ord, BitMap())
         return cur
 
+    def _delta(self, subjects: BitMap) -> dict[int, int]:
+        """The count change this group made to each of `subjects` it touched."""
+        hit = subjects & self.touched
+        out: dict[int, int] = {}
+        if not hit:
+            return out
+        for _seq, _tag, op, changed in self.entries:
+            if op == OP_DROP:
+                continue
+            step = 1 if op == OP_ADD else -1
+            for o in hit & changed:
+                out[o] = out.get(o, 0) + step
+        for gone in self.dropped.values():
+            for o in hit & gone:
+                out[o] = out.get(o, 0) - 1
+        return out
+
     def max_count(self, subjects: BitMap) -> int:
         """The most tags any of `subjects` carries, counting this group's earlier changes."""
-        counts = self.index.counts
-        n = len(counts)
-        delta = self.delta
-        if len(subjects) > 256:
-            arr = np.frombuffer(subjects.to_array(), dtype=np.uint32)
-            base = self.index.count_of(arr)
-            if delta:
-                base = base + np.fromiter((delta.get(int(o), 0) for o in arr), dtype=np.int64, count=len(arr))
-            return int(base.max()) if len(base) else 0
-        # small batches (the vendors' 50 or 100): plain Python beats numpy's per-call overhead
-        best = 0
-        for o in subjects:
-            c = (int(counts[o]) if o < n else 0) + delta.get(o, 0)
-            if c > best:
-                best = c
-        return best
+        if not subjects:
+            return 0
+        values = self.counts(np.frombuffer(subjects.to_array(), dtype=np.uint32))
+        return int(values.max())
 
     def counts(self, ords: np.ndarray) -> np.ndarray:
+        """Tags carried by each of `ords`, counting this group's changes."""
         out = self.index.count_of(ords)
-        if self.delta:
-            out += np.fromiter((self.delta.get(int(o), 0) for o in ords), dtype=np.int64, count=len(ords))
+        delta = self._delta(BitMap(ords.tolist())) if self.touched else {}
+        if delta:
+            for i, o in enumerate(ords.tolist()):
+                out[i] += delta.get(o, 0)
         return out
 
     def record(self, seq: int, tag_ord: int, op: int, subjects: BitMap) -> None:
@@ -182,7 +197,7 @@ class Pending:
     def undo(self, seq: int) -> None:
         """Forget the entry `seq` (its op was rolled back) and everything derived from it."""
         self.entries = [e for e in self.entries if e[0] != seq]
-        self.added, self.removed, self.delta, self.dropped = {}, {}, {}, set()
+        self.added, self.removed, self.dropped, self.touched = {}, {}, {}, BitMap()
         for _, tag_ord, op, subjects in self.entries:
             self._take(tag_ord, op, subjects)
 
@@ -191,17 +206,13 @@ class Pending:
             self.added.setdefault(tag_ord, BitMap()).update(subjects)
             if tag_ord in self.removed:
                 self.removed[tag_ord] -= subjects
-            step = 1
         elif op == OP_REMOVE:
             self.removed.setdefault(tag_ord, BitMap()).update(subjects)
             if tag_ord in self.added:
                 self.added[tag_ord] -= subjects
-            step = -1
         else:
             gone = self.members(tag_ord)
-            self.dropped.add(tag_ord)
-            for o in gone:
-                self.delta[o] = self.delta.get(o, 0) - 1
+            self.dropped[tag_ord] = gone
+            self.touched |= gone
             return
-        for o in subjects:
-            self.delta[o] = self.delta.get(o, 0) + step
+        self.touched |= subjects

@@ -12,6 +12,7 @@ from polytag.core.apps import Apps
 from polytag.core.clock import Clock
 from polytag.core.credentials import Tokens
 from polytag.core.ids import et_id
+from polytag.core.im import ImCore
 from polytag.core.limits import Limits
 from polytag.core.memberships import Memberships
 from polytag.core.models import App, Page, Subject, Tag
@@ -50,7 +51,7 @@ class Service:
         self.tags = Tags(store, self.memberships, default_ids(id_seed))
         self.tokens = Tokens(store, self.clock)
         # --- dialect-owned core parts (each added by its own line) ---
-        self.im = __import__("polytag.core.im", fromlist=["ImCore"]).ImCore(self)  # Tencent IM parts
+        self.im = ImCore(self)  # Tencent IM: accounts, user tags, attributes, pushes, quotas
         # --- end of dialect-owned core parts ---
 
     # running writes ---------------------------------------------------------
@@ -67,14 +68,14 @@ class Service:
     # subjects ---------------------------------------------------------------
     def resolve(self, app: App, ext_ids: Sequence[str], tx: Tx | None = None) -> list[int]:
         """Ordinals of `ext_ids`, in order; NotFound for nobody's, Forbidden("other_app") for another app's."""
-        found = self.subjects.lookup(app, ext_ids, tx)
-        for ext in ext_ids:
-            if ext not in found:
+        ords = self.subjects.ords_of(app, ext_ids, tx)
+        for ext, o in zip(ext_ids, ords, strict=True):
+            if o is None:
                 holders = (tx or self.store.read()).apps_holding(ext)
                 if any(h != app.id for h in holders):
                     raise Forbidden("other_app", ext)
                 raise NotFound("subject", ext)
-        return [found[e] for e in ext_ids]
+        return ords  # type: ignore[return-value]  # no None left
 
     def subject(self, app: App, ext_id: str) -> Subject:
         rows = self.store.read()

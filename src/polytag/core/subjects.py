@@ -50,6 +50,16 @@ class Subjects:
         with self._lock:
             self._dirs.pop(app_id, None)
 
+    def ords_of(self, app: App, ext_ids: Sequence[str], rows: Rows | None = None) -> list[int | None]:
+        """The ordinal of each of `ext_ids` (None where there is none), in order."""
+        get = self.directory(app, self.store.read()).ords.get
+        ords = [get(e) for e in ext_ids]
+        if None in ords:
+            missing = [e for e, o in zip(ext_ids, ords, strict=True) if o is None]
+            found: dict[str, int] = {str(e): int(o) for e, o in (rows or self.store.read()).subject_ords(app.id, missing)}
+            ords = [o if o is not None else found.get(e) for e, o in zip(ext_ids, ords, strict=True)]
+        return ords
+
     def lookup(self, app: App, ext_ids: Iterable[str], rows: Rows | None = None) -> dict[str, int]:
         """ext_id -> ord for those that exist (a miss is re-checked against the rows).
 

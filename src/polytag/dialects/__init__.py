@@ -13,10 +13,10 @@ import pkgutil
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from polytag.core.limits import Limits
 from polytag.core.models import App
@@ -39,22 +39,24 @@ class VendorError(Exception):
 class Call:
     """One vendor call in flight: what came in, who it is for, and the service to ask."""
 
-    request: Request
+    scope: Scope
     service: Service
     dialect: Dialect
     endpoint: Endpoint
     body: bytes
     rid: str
+    query: Mapping[str, str]
     app: App | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def query(self) -> Mapping[str, str]:
-        return self.request.query_params
+    def method(self) -> str:
+        return str(self.scope["method"])
 
     @property
-    def method(self) -> str:
-        return self.request.method
+    def request(self) -> Request:
+        """The starlette view of the request (headers, client, ...), made on demand."""
+        return Request(self.scope)
 
 
 Handler = Callable[[Call], Awaitable[Any]]
@@ -100,61 +102,72 @@ def presets(dialects: Mapping[str, Dialect]) -> dict[str, Limits]:
     return {name: d.limits for name, d in dialects.items()}
 
 
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+class DialectApp:
+    """The ASGI app behind a dialect's prefix: one dict lookup per call, the vendor's envelope out.
+
+    It is deliberately lean (no regex routing, no per-request middleware): vendor calls are the
+    hot path, and the HTTP stack's own cost is what the benchmarks compare against.
+    """
+
+    def __init__(self, dialect: Dialect, service: Service) -> None:
+        self.dialect, self.service = dialect, service
+        self.table = {ep.path: ep for ep in dialect.endpoints}
+        self.skip = len(dialect.prefix) + 1
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = await read_body(receive)
+        path = scope["path"][self.skip:]
+        ep = self.table.get(path)
+        if ep is None:
+            ep = Endpoint(path, (scope["method"],), self._unknown, auth=False)
+        status, payload, rid = await _dispatch(self.dialect, ep, self.service, scope, body)
+        await send_bytes(send, status, _wire.dumps(payload), self.dialect.content_type, rid)
+
+    async def _unknown(self, call: Call) -> Any:
+        raise self.dialect.unknown_path(call.endpoint.path)
 
 
-def routes(dialect: Dialect, service: Service) -> list[BaseRoute]:
-    """Starlette routes for every endpoint, plus a catch-all that answers in the vendor's words."""
-    out: list[BaseRoute] = []
-    for ep in dialect.endpoints:
-        out.append(Route(f"{dialect.prefix}/{ep.path}", _asgi(dialect, ep, service), methods=ALL_METHODS))
-    out.append(Route(dialect.prefix + "/{rest:path}", _unknown(dialect, service), methods=ALL_METHODS))
-    return out
+async def read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
 
 
-def _respond(dialect: Dialect, status: int, body: Any, rid: str) -> Response:
-    return Response(_wire.dumps(body), status_code=status, media_type=dialect.content_type,
-                    headers={"x-request-id": rid})
+async def send_bytes(send: Send, status: int, content: bytes, content_type: str, rid: str = "") -> None:
+    headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(content)).encode())]
+    if rid:
+        headers.append((b"x-request-id", rid.encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": content})
 
 
-async def _dispatch(dialect: Dialect, ep: Endpoint, service: Service, request: Request) -> Response:
-    call = Call(request, service, dialect, ep, await request.body(), dialect.new_rid())
+def query_of(scope: Scope) -> dict[str, str]:
+    """The query string as a dict (the last of repeated keys wins)."""
+    return dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
+
+
+async def _dispatch(
+    dialect: Dialect, ep: Endpoint, service: Service, scope: Scope, body: bytes
+) -> tuple[int, Any, str]:
+    call = Call(scope, service, dialect, ep, body, dialect.new_rid(), query_of(scope))
+    method = scope["method"]
     try:
-        if request.method not in ep.methods and not (request.method == "HEAD" and "GET" in ep.methods):
+        if method not in ep.methods and not (method == "HEAD" and "GET" in ep.methods):
             raise dialect.wrong_method(ep)
         if ep.auth:
             call.app = await dialect.authenticate(call)
-        result = await ep.handler(call)
-        return _respond(dialect, 200, result, call.rid)
+        return 200, await ep.handler(call), call.rid
     except Exception as exc:  # every failure becomes the vendor's envelope, never a bare 500
-        if not isinstance(exc, VendorError) and not _expected(exc):
+        if not _expected(exc):
             log.exception("unexpected error in %s %s rid=%s", dialect.name, ep.path, call.rid)
-        status, body = dialect.render_error(exc, call)
-        return _respond(dialect, status, body, call.rid)
+        status, payload = dialect.render_error(exc, call)
+        return status, payload, call.rid
 
 
 def _expected(exc: BaseException) -> bool:
     from polytag.errors import PolytagError
 
-    return isinstance(exc, PolytagError | _wire.BadJSON)
-
-
-def _asgi(dialect: Dialect, ep: Endpoint, service: Service) -> Callable[[Request], Awaitable[Response]]:
-    async def endpoint(request: Request) -> Response:
-        return await _dispatch(dialect, ep, service, request)
-
-    endpoint.__name__ = f"{dialect.name}:{ep.path}"
-    return endpoint
-
-
-def _unknown(dialect: Dialect, service: Service) -> Callable[[Request], Awaitable[Response]]:
-    async def unknown(request: Request) -> Response:
-        path = request.path_params.get("rest", "")
-
-        async def fail(call: Call) -> Any:
-            raise dialect.unknown_path(path)
-
-        ep = Endpoint(path, (request.method,), fail, auth=False)
-        return await _dispatch(dialect, ep, service, request)
-
-    return unknown
+    return isinstance(exc, PolytagError | VendorError | _wire.BadJSON)

@@ -37,9 +37,11 @@ class AppRows(Executor):
         )
 
     def delete_app_rows(self, app_id: int) -> None:
-        """Remove the app and everything keyed by it (used by reset)."""
-        for table in ("membership_log", "tag_chunks", "tags", "tag_groups", "subjects", "tokens"):
-            self._run(f"DELETE FROM {table} WHERE app_id = ?", (app_id,))
+        """Remove the app and everything keyed by it (used by reset): every row class lists
+        the tables it owns in APP_TABLES."""
+        for cls in type(self).__mro__:
+            for table in cls.__dict__.get("APP_TABLES", ()):
+                self._run(f"DELETE FROM {table} WHERE app_id = ?", (app_id,))
         self._run("DELETE FROM apps WHERE app_id = ?", (app_id,))
 
     def app_head(self, app_id: int) -> Row | None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 Row = tuple[Any, ...]
 
 
 class Executor:
     """Backends implement `_exec`; row classes call `_one`, `_all`, `_run`, `_many`."""
+
+    APP_TABLES: ClassVar[tuple[str, ...]] = ()  # tables of this row class keyed by app_id
 
     def _exec(self, sql: str, params: Sequence[Any] = ()) -> Any:  # returns a cursor
         raise NotImplementedError

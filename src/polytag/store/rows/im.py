@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from polytag.store.rows.base import Executor, Row
 
@@ -10,6 +11,8 @@ PUSH_COLS = "task_id, msg_random, created_at, condition, from_account, lifetime,
 
 
 class ImRows(Executor):
+    APP_TABLES: ClassVar[tuple[str, ...]] = ("im_attr_names", "im_subject_attrs", "im_pushes")
+
     # attribute names
     def attr_names(self, app_id: int) -> list[Row]:
         """(slot, name) of the app, by slot."""

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import ClassVar
 
 from polytag.store.rows.base import Executor, Row
 
 
 class MembershipRows(Executor):
+    APP_TABLES: ClassVar[tuple[str, ...]] = ("membership_log", "tag_chunks")
+
     def append_log(self, app_id: int, seq: int, tag_ord: int, op: int, subjects: bytes) -> None:
         self._run(
             "INSERT INTO membership_log (app_id, seq, tag_ord, op, subjects) VALUES (?, ?, ?, ?, ?)",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from polytag.store.rows.base import Executor, Row
 
@@ -10,6 +11,8 @@ SUBJECT_COLS = "ord, ext_id, active, blacklisted, remark, created_at, props"
 
 
 class SubjectRows(Executor):
+    APP_TABLES: ClassVar[tuple[str, ...]] = ("subjects",)
+
     def insert_subjects(self, app_id: int, first_ord: int, ext_ids: Sequence[str], now: int) -> None:
         self._many(
             "INSERT INTO subjects (app_id, ord, ext_id, created_at) VALUES (?, ?, ?, ?)",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from polytag.store.rows.base import Executor, Row
 
 TAG_COLS = "ord, ext_id, name, group_ord, sort_order, created_ms, version"
@@ -9,6 +11,8 @@ GROUP_COLS = "ord, ext_id, name, sort_order, created_ms"
 
 
 class TagRows(Executor):
+    APP_TABLES: ClassVar[tuple[str, ...]] = ("tags", "tag_groups")
+
     def tags(self, app_id: int) -> list[Row]:
         return self._all(f"SELECT {TAG_COLS} FROM tags WHERE app_id = ? ORDER BY ord", (app_id,))
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from polytag.store.rows.base import Executor, Row
 
 
 class TokenRows(Executor):
+    APP_TABLES: ClassVar[tuple[str, ...]] = ("tokens",)
+
     def insert_token(
         self, token_hash: str, app_id: int, kind: str, issued_at: float, expires_at: float, reissue: str = ""
     ) -> None:
