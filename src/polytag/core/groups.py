@@ -175,4 +175,4 @@ class Groups:
             self.tags.delete(tx, app, tag.ext_id)
         for group_ord in {t.group_ord for t in tags.values() if t.group_ord is not None}:
             if not tx.tags_in_group(app.id, group_ord):
-                pass
+                tx.delete_group_row(app.id, group_ord)

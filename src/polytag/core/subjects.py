@@ -51,8 +51,20 @@ class Subjects:
             self._dirs.pop(app_id, None)
 
     def ords_of(self, app: App, ext_ids: Sequence[str], rows: Rows | None = None) -> list[int | None]:
-        """The ordinal of each of `ext_ids` (None where there is none), in order."""
-        get = self.directory(app, self.store.read()).ords.get
+        """The ordinal of each of `ext_ids` (None where there is none), in order.
+
+        Inside a write group the directory's freshness is checked once per group: the group
+        holds the write lock, so nobody else can add subjects meanwhile (ours are found by
+        the re-check against the transaction's rows)."""
+        group = getattr(rows, "group", None)
+        key = ("directory", app.id)
+        if group is not None and key in group:
+            d = group[key]
+        else:
+            d = self.directory(app, self.store.read())
+            if group is not None:
+                group[key] = d
+        get = d.ords.get
         ords = [get(e) for e in ext_ids]
         if None in ords:
             missing = [e for e, o in zip(ext_ids, ords, strict=True) if o is None]

@@ -21,10 +21,20 @@ def dumps(obj: Any) -> bytes:
     return orjson.dumps(obj)
 
 
+_LENIENT = json.JSONDecoder(strict=False)
+
+
 def loads(body: bytes) -> Any:
-    """Parse a request body; BadJSON for anything that is not one JSON value."""
+    """Parse a request body; BadJSON for anything that is not one JSON value.
+
+    orjson takes the common case fast; what it refuses (raw control characters in strings,
+    a BOM, NaN) gets a second chance from the lenient stdlib decoder, as the vendors' own
+    parsers accept those."""
     try:
-        text = body.decode("utf-8-sig")
-        return json.loads(text, strict=False)
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return _LENIENT.decode(body.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise BadJSON(str(exc)) from exc

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from tests import golden
-from tests.dialects.juzibot.conftest import golden_vars
 from polytag.dialects.juzibot import DIALECT
 from polytag.dialects.juzibot.errors import MESSAGES
+from tests import golden
+from tests.dialects.juzibot.conftest import golden_vars
 
 FOLDER = Path(__file__).parent / "golden"
 CASES = golden.cases(FOLDER)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from polytag.store.rows.base import Executor, Row
 
 TAG_COLS = "ord, ext_id, name, group_ord, sort_order, created_ms, version"
 
 
 class ContactRows(Executor):
+    APP_TABLES: ClassVar[tuple[str, ...]] = ("contact_members", "contact_customers", "contact_friends")
+
     def app_id_by_secret_hash(self, dialect: str, secret_hash: str) -> int | None:
         v = self._scalar(
             "SELECT app_id FROM apps WHERE dialect = ? AND secret_hash = ? ORDER BY app_id", (dialect, secret_hash)
