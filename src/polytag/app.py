@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 from collections.abc import AsyncIterator, Mapping
 
 from starlette.applications import Starlette
@@ -27,6 +28,9 @@ def build_service(settings: Settings) -> tuple[Service, dict[str, dialects.Diale
     return service, found
 
 
+FRONT_ENDS = ("polytag.control", "polytag.console", "polytag.api")  # in routing order
+
+
 def create_app(
     settings: Settings, service: Service | None = None, close_store: bool | None = None
 ) -> PrefixDispatch:
@@ -42,6 +46,14 @@ def create_app(
                              "dialects": sorted(found)})
 
     routes: list[BaseRoute] = [Route("/_polytag/health", health)]
+    for front_end in FRONT_ENDS:  # each module exposes routes(service, settings, dialects)
+        try:
+            module = importlib.import_module(front_end)
+        except ModuleNotFoundError as exc:
+            if exc.name != front_end:
+                raise
+            continue
+        routes += module.routes(svc, settings, found)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -35,14 +35,21 @@ def _service(db: str):
 @click.option("--db", default=DEFAULT_DB, show_default=True, envvar="POLYTAG_DB")
 @click.option("--seed", "seeds", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="seed file applied at start (repeatable)")
+@click.option("--admin-key", envvar="POLYTAG_ADMIN_KEY", default=None,
+              help="Bearer key for the native API and the control plane (env POLYTAG_ADMIN_KEY)")
 @click.option("--log-level", default="warning", show_default=True)
-def serve(host: str, port: int, db: str, seeds: tuple[str, ...], log_level: str) -> None:
+def serve(host: str, port: int, db: str, seeds: tuple[str, ...], admin_key: str | None, log_level: str) -> None:
     """Start the server; prints `polytag ready on http://HOST:PORT` once it accepts connections."""
     import uvicorn
 
+    from polytag.admin import is_loopback
     from polytag.app import build_service, create_app
 
-    settings = Settings(db=db, host=host, port=port, seeds=seeds)
+    if not admin_key and not is_loopback(host):
+        raise click.ClickException(
+            f"refusing to serve on {host} without an admin key: the native API and the control plane "
+            "would be open to the network. Pass --admin-key (or POLYTAG_ADMIN_KEY), or bind 127.0.0.1.")
+    settings = Settings(db=db, host=host, port=port, seeds=seeds, admin_key=admin_key)
     try:
         service, _ = build_service(settings)
     except (ValueError, seed.SeedError) as exc:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from pyroaring import BitMap
 
@@ -50,6 +50,11 @@ class Service:
         self.subjects = Subjects(store)
         self.tags = Tags(store, self.memberships, default_ids(id_seed))
         self.tokens = Tokens(store, self.clock)
+        # front-end hooks: `await interceptor(call)` may return an error to answer instead of
+        # running the call (faults, caps); `observer(call, status, payload, seconds)` sees
+        # every answer (journal, metrics). The control plane registers them.
+        self.call_interceptors: list[Callable[[Any], Awaitable[BaseException | None]]] = []
+        self.call_observers: list[Callable[[Any, int, Any, float], None]] = []
         # --- dialect-owned core parts (each added by its own line) ---
         self.im = ImCore(self)  # Tencent IM: accounts, user tags, attributes, pushes, quotas
         # --- end of dialect-owned core parts ---

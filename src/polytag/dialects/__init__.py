@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -153,18 +154,32 @@ async def _dispatch(
     dialect: Dialect, ep: Endpoint, service: Service, scope: Scope, body: bytes
 ) -> tuple[int, Any, str]:
     call = Call(scope, service, dialect, ep, body, dialect.new_rid(), query_of(scope))
-    method = scope["method"]
+    started = time.perf_counter()
+    status, payload = await _answer(call)
+    for observe in service.call_observers:  # the request journal, metrics
+        try:
+            observe(call, status, payload, time.perf_counter() - started)
+        except Exception:
+            log.exception("call observer failed")
+    return status, payload, call.rid
+
+
+async def _answer(call: Call) -> tuple[int, Any]:
+    dialect, ep, method = call.dialect, call.endpoint, call.method
     try:
+        for intercept in call.service.call_interceptors:  # injected faults, body caps, quotas
+            failure = await intercept(call)
+            if failure is not None:
+                raise failure
         if method not in ep.methods and not (method == "HEAD" and "GET" in ep.methods):
             raise dialect.wrong_method(ep)
         if ep.auth:
             call.app = await dialect.authenticate(call)
-        return 200, await ep.handler(call), call.rid
+        return 200, await ep.handler(call)
     except Exception as exc:  # every failure becomes the vendor's envelope, never a bare 500
         if not _expected(exc):
             log.exception("unexpected error in %s %s rid=%s", dialect.name, ep.path, call.rid)
-        status, payload = dialect.render_error(exc, call)
-        return status, payload, call.rid
+        return dialect.render_error(exc, call)
 
 
 def _expected(exc: BaseException) -> bool:
