@@ -123,6 +123,19 @@ def wrk(url: str, path: str, lua: str, seconds: int, conns: int, threads: int) -
     return rps, total, errors, nxt
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of the server process, all threads (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(pid: int, *args: object) -> tuple[float, int, int, int, float]:
+    """wrk(...) plus the server's CPU microseconds per completed request."""
+    before = cpu_seconds(pid)
+    result = wrk(*args)  # type: ignore[arg-type]
+    return (*result, (cpu_seconds(pid) - before) / max(result[1], 1) * 1e6)
+
+
 def memberships(url: str, token: str) -> int:
     with urllib.request.urlopen(f"{url}/cgi-bin/tags/get?access_token={token}") as r:
         return sum(t["count"] for t in json.load(r)["tags"])
@@ -157,20 +170,23 @@ def main() -> None:
             token = json.load(r)["access_token"]
         before = memberships(url, token)
         noop_lua = LUA % {"followers": args.followers, "tid_base": 0, "threads": args.threads}
-        noop, tag, sent = [], [], 0
+        noop, tag, noop_cpu, tag_cpu, sent = [], [], [], [], 0
         offset = 0
         for run in range(args.runs + 1):  # the first pair is a warm-up
-            n = wrk(url, "/_polytag/noop", noop_lua, args.seconds, args.connections, args.threads)
+            n = measured(proc.pid, url, "/_polytag/noop", noop_lua, args.seconds, args.connections, args.threads)
             lua = LUA % {"followers": args.followers, "tid_base": offset, "threads": args.threads}
-            b = wrk(url, f"/cgi-bin/tags/members/batchtagging?access_token={token}", lua,
-                    args.seconds, args.connections, args.threads)
+            b = measured(proc.pid, url, f"/cgi-bin/tags/members/batchtagging?access_token={token}", lua,
+                         args.seconds, args.connections, args.threads)
             offset = b[3]  # requests are numbered; a fresh number is a fresh set of pairs
             sent += b[1]
-            print(f"run {run}{' (warm-up)' if run == 0 else ''}: noop {n[0]:,.0f} req/s; "
-                  f"batchtagging {b[0]:,.0f} req/s, {b[2]} non-zero errcodes", flush=True)
+            print(f"run {run}{' (warm-up)' if run == 0 else ''}: noop {n[0]:,.0f} req/s "
+                  f"({n[4]:.0f} us CPU/req); batchtagging {b[0]:,.0f} req/s ({b[4]:.0f} us CPU/req), "
+                  f"{b[2]} non-zero errcodes", flush=True)
             if run:
                 noop.append(n[0])
                 tag.append(b[0])
+                noop_cpu.append(n[4])
+                tag_cpu.append(b[4])
         after = memberships(url, token)
     finally:
         proc.terminate()
@@ -180,6 +196,8 @@ def main() -> None:
           f"= +{BATCH * sent:,}; more is requests answered after wrk stopped counting, less is a lost write)")
     print(f"median noop {statistics.median(noop):,.0f} req/s, batchtagging {statistics.median(tag):,.0f} req/s "
           f"({statistics.median(tag) * BATCH:,.0f} memberships/s); ratio {ratio:.2f} (target 0.5)")
+    print(f"server CPU per request: noop {statistics.median(noop_cpu):.0f} us, batchtagging "
+          f"{statistics.median(tag_cpu):.0f} us; CPU ratio {statistics.median(noop_cpu) / statistics.median(tag_cpu):.2f}")
 
 
 if __name__ == "__main__":

@@ -178,8 +178,11 @@ class Pending:
         """The most tags any of `subjects` carries, counting this group's earlier changes."""
         if not subjects:
             return 0
-        values = self.counts(np.frombuffer(subjects.to_array(), dtype=np.uint32))
-        return int(values.max())
+        counts = self.index.counts
+        if subjects.max() >= len(counts) or (self.touched and not subjects.isdisjoint(self.touched)):
+            return int(self.counts(np.frombuffer(subjects.to_array(), dtype=np.uint32)).max())
+        # the common case: known subjects this group has not touched yet (hot path)
+        return int(counts[np.frombuffer(subjects.to_array(), dtype=np.uint32)].max())
 
     def counts(self, ords: np.ndarray) -> np.ndarray:
         """Tags carried by each of `ords`, counting this group's changes."""

@@ -22,7 +22,11 @@ from polytag.store.rows import Rows
 
 log = logging.getLogger("polytag.core")
 
-FOLD_EVERY = 4096  # log entries per app before they are folded into chunks
+FOLD_EVERY = 4096
+
+
+class _Stale(Exception):
+    """The cached index fell behind a fold; it was dropped and must be loaded again."""  # log entries per app before they are folded into chunks
 
 
 class Memberships:
@@ -36,7 +40,14 @@ class Memberships:
     # the index, fresh -------------------------------------------------------
     def index(self, app: App, rows: Rows | None = None) -> AppIndex:
         """The app's index at the app's current head (loading or catching up as needed)."""
-        rows = rows or self.store.read()
+        for _ in range(3):
+            try:
+                return self._index(app, rows or self.store.read())
+            except _Stale:
+                continue
+        return self._index(app, rows or self.store.read())
+
+    def _index(self, app: App, rows: Rows) -> AppIndex:
         head = rows.app_head(app.id)
         if head is None:
             self.forget(app.id)
@@ -59,7 +70,7 @@ class Memberships:
 
     def _load(self, app_id: int, rows: Rows, n_subjects: int) -> AppIndex:
         idx = AppIndex(app_id)
-        with idx.lock:
+        with idx.lock, rows.snapshot():  # chunks, head and log from one state: a fold may commit meanwhile
             for (tag_ord,) in rows._all("SELECT ord FROM tags WHERE app_id = ?", (app_id,)):
                 idx.ensure_tag(tag_ord)
             for tag_ord, _chunk, bits in rows.chunks(app_id):
@@ -74,7 +85,12 @@ class Memberships:
 
     def _catch_up(self, idx: AppIndex, rows: Rows) -> None:
         with idx.lock:
-            for seq, tag_ord, op, blob in rows.log_after(idx.app_id, idx.seq):
+            entries = rows.log_after(idx.app_id, idx.seq)
+            if entries and entries[0][0] != idx.seq + 1:
+                # a fold trimmed the log past us between our head read and this one: reload
+                self.forget(idx.app_id)
+                raise _Stale
+            for seq, tag_ord, op, blob in entries:
                 if seq > idx.seq:
                     idx.apply(seq, tag_ord, op, BitMap.deserialize(blob))
 
@@ -111,6 +127,7 @@ class Memberships:
         """Once per group: the app's log head and the version of every tag the group touched."""
         if not pend.entries:
             return
+        tx.append_log_rows(app_id, [(seq, t, op, bm.serialize()) for seq, t, op, bm in pend.entries])
         tx.set_counter(app_id, "mseq", pend.entries[-1][0])
         versions: dict[int, int] = {}
         for seq, tag_ord, _op, _subjects in pend.entries:
@@ -121,8 +138,8 @@ class Memberships:
     def _append(self, tx: Tx, app: App, pend: Pending, tag_ord: int, op: int, subjects: BitMap) -> int:
         # sequence numbers are handed out in memory: the index is at the head for this group,
         # and the writer holds the database's write lock until COMMIT
+        # the log rows themselves are written once per group, just before COMMIT
         seq = (pend.entries[-1][0] if pend.entries else pend.index.seq) + 1
-        tx.append_log(app.id, seq, tag_ord, op, subjects.serialize())
         pend.record(seq, tag_ord, op, subjects)
         tx.on_abort.append(lambda: pend.undo(seq))
         return seq

@@ -21,6 +21,7 @@ class Tx(Rows):
     """
 
     group: dict[Any, Any]
+    savepoint_open: bool  # set by the backend when an op's first write opens its savepoint
     before_commit: list[Callable[[], None]]
     after_group: list[Callable[[], None]]
     after_commit: list[Callable[[], None]]

@@ -12,7 +12,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
@@ -41,6 +41,17 @@ class SQLiteRows(Rows):
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
 
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN")  # deferred: WAL readers see one snapshot until COMMIT
+        try:
+            yield
+        finally:
+            self.conn.execute("COMMIT")
+
     def _exec(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self.conn.execute(sql, params)
 
@@ -49,13 +60,28 @@ class SQLiteRows(Rows):
 
 
 class SQLiteTx(SQLiteRows, Tx):
+    """Rows inside a write group; the first write of an op opens the op's savepoint."""
+
     def __init__(self, conn: sqlite3.Connection) -> None:
         super().__init__(conn)
+        self.savepoint_open = False
         self.group: dict[Any, Any] = {}
         self.before_commit: list[Callable[[], None]] = []
         self.after_group: list[Callable[[], None]] = []
         self.after_commit: list[Callable[[], None]] = []
         self.on_abort: list[Callable[[], None]] = []
+
+    def _exec(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        if not self.savepoint_open and not sql.startswith("SELECT"):
+            self.conn.execute("SAVEPOINT op")
+            self.savepoint_open = True
+        return self.conn.execute(sql, params)
+
+    def _executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        if not self.savepoint_open:
+            self.conn.execute("SAVEPOINT op")
+            self.savepoint_open = True
+        self.conn.executemany(sql, rows)
 
 
 class _SQLiteTxBackend:
@@ -66,7 +92,7 @@ class _SQLiteTxBackend:
         self.conn.execute("BEGIN IMMEDIATE")
         return SQLiteTx(self.conn)
 
-    def savepoint(self) -> None:
+    def savepoint(self) -> None:  # opened lazily by SQLiteTx._exec
         self.conn.execute("SAVEPOINT op")
 
     def release(self) -> None:

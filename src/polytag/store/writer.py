@@ -40,15 +40,21 @@ class TxBackend(Protocol):
 
 
 def run_ops(backend: TxBackend, tx: Any, batch: list[tuple[Op, Any]]) -> list[Outcome]:
-    """Run each op in its own savepoint; a failing op is rolled back alone, with its hooks."""
+    """Run each op in its own savepoint; a failing op is rolled back alone, with its hooks.
+
+    The savepoint is opened lazily, by the op's first write (see the backends' `_exec`):
+    an op that only reads, or that defers its writes to the group's `before_commit`
+    hooks (the membership log does), costs no SAVEPOINT/RELEASE round."""
     outcomes: list[Outcome] = []
     for op, fut in batch:
         marks = (len(tx.after_commit), len(tx.on_abort))
-        backend.savepoint()
+        tx.savepoint_open = False
         try:
             result = op(tx)
         except BaseException as error:  # handed to the caller's future
-            backend.rollback_to()
+            if tx.savepoint_open:
+                backend.rollback_to()
+            tx.savepoint_open = False
             aborted = tx.on_abort[marks[1]:]
             del tx.after_commit[marks[0]:]
             del tx.on_abort[marks[1]:]
@@ -56,9 +62,12 @@ def run_ops(backend: TxBackend, tx: Any, batch: list[tuple[Op, Any]]) -> list[Ou
                 hook()
             outcomes.append((fut, None, error))
         else:
-            backend.release()
+            if tx.savepoint_open:
+                backend.release()
+            tx.savepoint_open = False
             outcomes.append((fut, result, None))
-    for hook in tx.before_commit:  # group-level writes (counters, versions): a failure fails the group
+    tx.savepoint_open = True  # group-level writes belong to no op: they need no savepoint
+    for hook in tx.before_commit:  # (log rows, counters, versions): a failure fails the group
         hook()
     return outcomes
 

@@ -50,11 +50,33 @@ def integer(d: dict[str, Any], key: str, default: int = 0) -> int:
     raise VendorError(DATA_FORMAT_ERROR, f"{key} is not an integer")
 
 
+def _utf8(s: str) -> bool:
+    """False for text no store can hold: JSON lets `"\\ud800"` (a lone surrogate) and `"\\u0000"`
+    through the parser; SQLite cannot encode the first, PostgreSQL refuses NUL in text."""
+    if "\x00" in s:
+        return False
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def query(call: Call, key: str, default: str = "") -> str:
+    """A query-string parameter, held to the same rule as body strings (47001)."""
+    v = call.query.get(key)
+    if v is None:
+        return default
+    if not _utf8(v):
+        raise VendorError(DATA_FORMAT_ERROR, f"{key} is not text")
+    return v
+
+
 def string(d: dict[str, Any], key: str, default: str = "") -> str:
     v = d.get(key)
     if v is None:
         return default
-    if not isinstance(v, str):
+    if not isinstance(v, str) or not _utf8(v):
         raise VendorError(DATA_FORMAT_ERROR, f"{key} is not a string")
     return v
 
@@ -63,7 +85,13 @@ def strings(d: dict[str, Any], key: str) -> list[str]:
     v = d.get(key)
     if v is None:
         return []
-    if not isinstance(v, list) or not all(isinstance(s, str) for s in v):
+    # one check of the joined text: the same verdict as per string, at C speed (hot path);
+    # join() itself refuses a list holding anything but strings
+    try:
+        joined = "".join(v) if isinstance(v, list) else None
+    except TypeError:
+        joined = None
+    if joined is None or not _utf8(joined):
         raise VendorError(DATA_FORMAT_ERROR, f"{key} is not a list of strings")
     return v
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
 Row = tuple[Any, ...]
@@ -12,6 +13,11 @@ class Executor:
     """Backends implement `_exec`; row classes call `_one`, `_all`, `_run`, `_many`."""
 
     APP_TABLES: ClassVar[tuple[str, ...]] = ()  # tables of this row class keyed by app_id
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside see one consistent state (a read transaction); nested or in a Tx: as is."""
+        yield
 
     def _exec(self, sql: str, params: Sequence[Any] = ()) -> Any:  # returns a cursor
         raise NotImplementedError

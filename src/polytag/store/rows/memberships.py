@@ -17,6 +17,13 @@ class MembershipRows(Executor):
             (app_id, seq, tag_ord, op, subjects),
         )
 
+    def append_log_rows(self, app_id: int, rows: list[tuple[int, int, int, bytes]]) -> None:
+        """(seq, tag_ord, op, subjects) rows of one group, in one statement (before COMMIT)."""
+        self._many(
+            "INSERT INTO membership_log (app_id, seq, tag_ord, op, subjects) VALUES (?, ?, ?, ?, ?)",
+            [(app_id, *row) for row in rows],
+        )
+
     def log_after(self, app_id: int, seq: int) -> list[Row]:
         """(seq, tag_ord, op, subjects) after `seq`, oldest first."""
         return self._all(
