@@ -91,7 +91,12 @@ def start_server(db: str, seed_doc: dict[str, Any] | None = None, extra: list[st
     line = proc.stdout.readline()
     if not line.startswith("polytag ready on "):
         proc.kill()
-        raise RuntimeError(f"server did not start: {line!r} {proc.stderr.read() if proc.stderr else ''}")
+        err = proc.stderr.read() if proc.stderr else ""
+        proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream:
+                stream.close()
+        raise RuntimeError(f"server did not start: {line!r} {err}")
     return LiveServer(line.split(" on ", 1)[1].strip(), proc)
 
 

@@ -167,6 +167,8 @@ async def _dispatch(
 async def _answer(call: Call) -> tuple[int, Any]:
     dialect, ep, method = call.dialect, call.endpoint, call.method
     try:
+        if not all(map(_wire.storable_text, call.query.values())):
+            raise _wire.BadJSON("query parameter holds NUL or a lone surrogate")
         for intercept in call.service.call_interceptors:  # injected faults, body caps, quotas
             failure = await intercept(call)
             if failure is not None:

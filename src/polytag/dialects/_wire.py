@@ -31,10 +31,39 @@ def loads(body: bytes) -> Any:
     a BOM, NaN) gets a second chance from the lenient stdlib decoder, as the vendors' own
     parsers accept those."""
     try:
-        return orjson.loads(body)
+        value = orjson.loads(body)
     except orjson.JSONDecodeError:
         pass
+    else:
+        if b"\\u0000" in body:
+            _storable(value)
+        return value
     try:
-        return _LENIENT.decode(body.decode("utf-8-sig"))
+        value = _LENIENT.decode(body.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise BadJSON(str(exc)) from exc
+    _storable(value)
+    return value
+
+
+def _storable(value: Any) -> None:
+    """BadJSON for text no store can hold: a lone surrogate (`"\\ud800"`, not UTF-8) or NUL
+    (PostgreSQL refuses it in text). Only bodies that need it are walked."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+        text.encode("utf-8")
+    except (UnicodeEncodeError, ValueError, RecursionError) as exc:
+        raise BadJSON(f"not storable text: {exc}") from exc
+    if "\\u0000" in text:
+        raise BadJSON("NUL in text")
+
+
+def storable_text(text: str) -> bool:
+    """True for query-string values a store can hold (no NUL, no lone surrogate)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

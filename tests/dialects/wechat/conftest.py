@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -50,8 +51,6 @@ def _cred(app: dict[str, str]) -> dict[str, str]:
 def call(client: Any, path: str, token: str, body: Any = None, method: str = "POST",
          **query: str) -> dict[str, Any]:
     """One WeChat call; the decoded JSON answer."""
-    import json
-
     content = b"" if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
     resp = client.request(method, f"/cgi-bin/{path}", params={"access_token": token, **query},
                           content=content)
@@ -70,8 +69,10 @@ def tag_in_bulk(service: Service, appid: str, tag_id: int, openids: list[str]) -
 def golden_env(service: Service, seeded: Callable[[dict[str, Any]], list[Any]],
                client: TestClient) -> dict[str, str]:
     """The golden seed applied to a fresh database, plus the vars golden files refer to."""
+    with pytest.MonkeyPatch.context() as mp:  # a still clock while seeding: subscribe_time is exact
+        mp.setattr(service.clock, "now", lambda: float(SEED_EPOCH))
+        seeded(GOLDEN_SEED)
     service.clock.set(SEED_EPOCH)
-    seeded(GOLDEN_SEED)
     full = service.apps.get(FULL["appid"])
     service.write_sync(lambda tx: [service.tag_subjects(tx, full, str(t), [FULL_F1]) for t in range(100, 120)])
     tag_in_bulk(service, CAP["appid"], 100, CAP_FS)

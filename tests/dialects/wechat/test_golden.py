@@ -37,7 +37,7 @@ def test_every_case_names_its_source() -> None:
 # endpoint -> the codes it must have a golden file for (spec A2-A6, seeds 000/001)
 REQUIRED = {
     "token": {41002, 41004, 40013, 40125, 40002, 40001, 43001},
-    "stable_token": {41002, 41004, 40013, 40125, 40002, 44002, 47001, 43002},
+    "stable_token": {41002, 41004, 40013, 40125, 40002, 44002, 47001, 43002, 45011},
     "tags/create": {45157, 45158, 45056, 44002, 47001, 43002, 40001},
     "tags/get": {41001, 40014, 42001, 43001},
     "tags/update": {45157, 45158, 45058, 45159, 47001},

@@ -64,10 +64,9 @@ def _verify(svc: Service, appid: str, secret: str) -> App:
 
 async def token(call: Call) -> dict[str, Any]:
     """GET cgi-bin/token?grant_type=client_credential&appid=&secret= : a new token every call."""
-    q = call.query
-    if q.get("grant_type", "") != "client_credential":
+    if body.query(call, "grant_type") != "client_credential":
         raise VendorError(40002)
-    app = _verify(call.service, q.get("appid", ""), q.get("secret", ""))
+    app = _verify(call.service, body.query(call, "appid"), body.query(call, "secret"))
     issued = await call.service.write(lambda tx: call.service.tokens.issue(tx, app.id, "token", TOKEN_TTL, OVERLAP))
     return {"access_token": issued.token, "expires_in": issued.expires_in}
 
@@ -77,7 +76,8 @@ async def stable_token(call: Call) -> dict[str, Any]:
     b = body.json_body(call)
     if body.string(b, "grant_type") != "client_credential":
         raise VendorError(40002)
-    force = b.get("force_refresh", False)
+    force = b.get("force_refresh")
+    force = False if force is None else force  # null = absent, as for every other field
     if not isinstance(force, bool):
         raise VendorError(body.DATA_FORMAT_ERROR)
     svc = call.service

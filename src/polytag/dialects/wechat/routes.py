@@ -67,7 +67,7 @@ async def user_tag_get(call: Call) -> dict[str, Any]:
     """POST JSON, or GET with a JSON body (the old doc) or with query parameters."""
     b = body.optional_body(call) if call.method == "GET" else body.json_body(call)
     if call.method == "GET" and not b:
-        b = dict(call.query)
+        b = {k: body.query(call, k) for k in ("tagid", "next_openid") if k in call.query}
     tag_id, after = body.integer(b, "tagid"), body.string(b, "next_openid")
     app = _app(call)
     page = call.service.tag_members_page(app, str(tag_id), after or None, app.limits.page_size)
@@ -99,7 +99,7 @@ async def getidlist(call: Call) -> dict[str, Any]:
 # followers -----------------------------------------------------------------------------------
 async def user_get(call: Call) -> dict[str, Any]:
     app = _app(call)
-    page = call.service.subjects_page(app, call.query.get("next_openid") or None, app.limits.page_size)
+    page = call.service.subjects_page(app, body.query(call, "next_openid") or None, app.limits.page_size)
     return _page(page.items, page.next, page.total)
 
 
@@ -117,13 +117,12 @@ def _info(call: Call, openid: str, lang: str) -> dict[str, Any]:
 
 
 async def user_info(call: Call) -> dict[str, Any]:
-    return _info(call, call.query.get("openid", ""), call.query.get("lang") or "zh_CN")
+    return _info(call, body.query(call, "openid"), body.query(call, "lang") or "zh_CN")
 
 
 async def user_info_batchget(call: Call) -> dict[str, Any]:
     items = body.objects(body.json_body(call), "user_list")
-    _app(call).limits  # noqa: B018 - the batch cap is the core's: checked below
-    call.service.check_batch(_app(call), "info", len(items))
+    call.service.check_batch(_app(call), "info", len(items))  # 40032: empty or over 100
     wanted = [(body.string(i, "openid"), body.string(i, "lang", "zh_CN") or "zh_CN") for i in items]
     return {"user_info_list": [_info(call, openid, lang) for openid, lang in wanted]}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from polytag.store.rows.base import Executor, Row
 
@@ -20,7 +20,29 @@ class TagRows(Executor):
         return self._one(f"SELECT {TAG_COLS} FROM tags WHERE app_id = ? AND ord = ?", (app_id, ord_))
 
     def tag_by_ext(self, app_id: int, ext_id: str) -> Row | None:
-        return self._one(f"SELECT {TAG_COLS} FROM tags WHERE app_id = ? AND ext_id = ?", (app_id, ext_id))
+        # inside a write group the answer is cached (hot path: every batchtagging asks);
+        # every write of a tag row below drops the cache, and so does rolling back the op
+        cache: dict[Any, Any] | None = getattr(self, "group", None)
+        key = ("tag_by_ext", app_id, ext_id)
+        if cache is not None and key in cache:
+            return cache[key]
+        row = self._one(f"SELECT {TAG_COLS} FROM tags WHERE app_id = ? AND ext_id = ?", (app_id, ext_id))
+        if cache is not None:
+            cache[key] = row
+        return row
+
+    def _drop_tag_cache(self) -> None:
+        cache: dict[Any, Any] | None = getattr(self, "group", None)
+        if cache is not None:
+            for key in [k for k in cache if isinstance(k, tuple) and k[:1] == ("tag_by_ext",)]:
+                del cache[key]
+
+    def _forget_tag_rows(self) -> None:
+        """A tag row changes: drop the cache now, and again if the op is rolled back."""
+        self._drop_tag_cache()
+        on_abort: list[Any] | None = getattr(self, "on_abort", None)
+        if on_abort is not None:
+            on_abort.append(self._drop_tag_cache)
 
     def tags_by_name(self, app_id: int, name: str) -> list[Row]:
         return self._all(f"SELECT {TAG_COLS} FROM tags WHERE app_id = ? AND name = ?", (app_id, name))
@@ -32,6 +54,7 @@ class TagRows(Executor):
         self, app_id: int, ord_: int, ext_id: str, name: str,
         group_ord: int | None, order: int, created_ms: int,
     ) -> None:
+        self._forget_tag_rows()
         self._run(
             "INSERT INTO tags (app_id, ord, ext_id, name, group_ord, sort_order, created_ms)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -39,6 +62,7 @@ class TagRows(Executor):
         )
 
     def update_tag(self, app_id: int, ord_: int, *, name: str | None = None, order: int | None = None) -> None:
+        self._forget_tag_rows()
         if name is not None:
             self._run("UPDATE tags SET name = ? WHERE app_id = ? AND ord = ?", (name, app_id, ord_))
         if order is not None:
@@ -48,6 +72,7 @@ class TagRows(Executor):
         self._run("UPDATE tags SET version = ? WHERE app_id = ? AND ord = ?", (version, app_id, ord_))
 
     def delete_tag_row(self, app_id: int, ord_: int) -> None:
+        self._forget_tag_rows()
         self._run("DELETE FROM tags WHERE app_id = ? AND ord = ?", (app_id, ord_))
 
     # groups
