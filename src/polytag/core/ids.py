@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import random
 import secrets
+import threading
 
 _B64 = str.maketrans("+/", "-_")
 
 
 def generated_ext_ids(namespace: str, n: int, prefix: str = "o", length: int = 28) -> list[str]:
     """`n` ids of `length` chars, the same on every run for the same namespace (seed `generate: N`)."""
-    out = []
-    for i in range(n):
-        digest = hashlib.sha256(f"{namespace}:{i}".encode()).digest()
-        body = base64.b64encode(digest).decode().translate(_B64).rstrip("=")
-        out.append((prefix + body)[:length])
-    return out
+    sha, enc = hashlib.sha256, base64.urlsafe_b64encode  # urlsafe = the +/ -> -_ translation
+    return [(prefix + enc(sha(f"{namespace}:{i}".encode()).digest()).decode().rstrip("="))[:length]
+            for i in range(n)]
 
 
 def et_id(app_name: str, kind: str, ordinal: int, id_seed: str = "") -> str:
@@ -26,8 +25,50 @@ def et_id(app_name: str, kind: str, ordinal: int, id_seed: str = "") -> str:
     return ("et" + body)[:32]
 
 
+class IdSource:
+    """Random bytes for tokens and task ids: `secrets` by default, a seeded stream with `--id-seed`.
+
+    Seeded, the same sequence of calls makes the same ids (tests can compare them verbatim)."""
+
+    def __init__(self, seed: str = "") -> None:
+        self.seed = seed
+        self._rng = random.Random(f"polytag-ids|{seed}") if seed else None
+        self._lock = threading.Lock()
+
+    def bytes(self, n: int) -> bytes:
+        if self._rng is None:
+            return secrets.token_bytes(n)
+        with self._lock:  # one stream: the order of calls decides the ids
+            return self._rng.randbytes(n)
+
+    def urlsafe(self, nbytes: int) -> str:
+        return base64.urlsafe_b64encode(self.bytes(nbytes)).rstrip(b"=").decode("ascii")
+
+    def hex(self, nbytes: int) -> str:
+        return self.bytes(nbytes).hex()
+
+
+_source = IdSource()
+
+
+def use_seed(seed: str = "") -> IdSource:
+    """Make tokens and task ids from `seed` from now on (\"\" = `secrets`); the server calls it
+    at start and on a full reset, so a run replays the same ids from the same point."""
+    global _source
+    _source = IdSource(seed)
+    return _source
+
+
+def id_source() -> IdSource:
+    return _source
+
+
 def random_token(nbytes: int = 96) -> str:
-    return secrets.token_urlsafe(nbytes)
+    return _source.urlsafe(nbytes)
+
+
+def random_hex(nbytes: int = 16) -> str:
+    return _source.hex(nbytes)
 
 
 def token_hash(token: str) -> str:

@@ -7,7 +7,6 @@ de-duplication (same random within 7 days = same task), the interval and the dai
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from pyroaring import BitMap
 
 from polytag.core import audience as au
+from polytag.core.ids import random_hex
 from polytag.core.models import App
 from polytag.core.quotas import day_start
 from polytag.core.tags import check_name
@@ -126,7 +126,7 @@ class Pushes:
             done = tx.count_pushes_since(app.id, day_start(now))
             if done >= per_day:
                 raise LimitExceeded("pushes_per_day", done + 1, per_day)
-            task_id = secrets.token_hex(16)
+            task_id = random_hex(16)
             tx.insert_push(app.id, task_id, msg_random, now, json.dumps(cond.to_json(), ensure_ascii=False),
                            from_account, lifetime, len(members), members.serialize())
             return task_id

@@ -1,0 +1,24 @@
+"""The emulator control plane under `/_polytag/`: health, reset, seed, snapshots, journal, faults,
+quotas and the clock (guarded by the admin key when one is set; health is open)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from starlette.routing import BaseRoute
+
+from polytag.config import Settings
+from polytag.control.plane import ControlPlane
+from polytag.core.service import Service
+from polytag.dialects import Dialect
+
+
+def routes(service: Service, settings: Settings, dialects: Mapping[str, Dialect]) -> list[BaseRoute]:
+    """Attach the plane's hooks to the service (journal observer, fault and quota interceptors)
+    and return its routes; called once per app build."""
+    from polytag.control.views import build
+
+    return build(ControlPlane.attach(service, settings, dialects))
+
+
+__all__ = ["ControlPlane", "routes"]

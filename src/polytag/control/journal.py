@@ -1,0 +1,109 @@
+"""The request journal: every dialect call in a bounded ring buffer, filtered on read."""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+import os
+import threading
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from polytag.control.calls import AppHints, masked, masked_body
+from polytag.dialects import Call
+
+DEFAULT_SIZE = int(os.environ.get("POLYTAG_JOURNAL_SIZE", "1000") or 1000)
+MAX_BODY = 64 * 1024  # request bytes kept per entry; longer bodies are cut (and say so)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    id: int
+    time: float  # the emulator's clock
+    app: str
+    dialect: str
+    method: str
+    path: str
+    endpoint: str  # the path below the dialect's prefix
+    query: dict[str, str]  # as sent; masked when shown
+    body: bytes
+    truncated: bool
+    status: int
+    response: Any  # the payload object the dialect rendered (answers are built fresh per call)
+    latency_ms: float
+    rid: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "time": self.time, "app": self.app, "dialect": self.dialect,
+                "method": self.method, "path": self.path, "query": masked(self.query),
+                "request_body": masked_body(self.body), "request_truncated": self.truncated,
+                "status": self.status, "response_body": self.response,
+                "latency_ms": round(self.latency_ms, 3), "rid": self.rid}
+
+
+@dataclass(frozen=True)
+class Filter:
+    app: str | None = None
+    dialect: str | None = None
+    path: str | None = None  # exact, or a glob; matched on the full path and below the prefix
+    since: float | None = None  # emulator time, inclusive
+    after: int | None = None  # entry id, exclusive (a cursor)
+
+    def accepts(self, e: Entry) -> bool:
+        return ((self.app is None or e.app == self.app)
+                and (self.dialect is None or e.dialect == self.dialect)
+                and (self.path is None or _path_matches(self.path, e.path, e.endpoint))
+                and (self.since is None or e.time >= self.since)
+                and (self.after is None or e.id > self.after))
+
+
+def _path_matches(pattern: str, path: str, below: str) -> bool:
+    return pattern in (path, below) or fnmatch.fnmatchcase(path, pattern) or fnmatch.fnmatchcase(below, pattern)
+
+
+class Journal:
+    """A ring buffer of the last `size` calls; `observe` is a Service call observer."""
+
+    def __init__(self, hints: AppHints, size: int = DEFAULT_SIZE) -> None:
+        self.hints = hints
+        self._entries: deque[Entry] = deque(maxlen=max(1, size))
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    @property
+    def size(self) -> int:
+        return self._entries.maxlen or 0
+
+    def resize(self, size: int) -> None:
+        with self._lock:
+            self._entries = deque(self._entries, maxlen=max(1, size))
+
+    def observe(self, call: Call, status: int, payload: Any, seconds: float) -> None:
+        app = self.hints.app_of(call)
+        body = call.body
+        entry = Entry(next(self._ids), call.service.clock.now(), app.name if app else "",
+                      call.dialect.name, call.method, str(call.scope["path"]), call.endpoint.path, dict(call.query),
+                      body[:MAX_BODY], len(body) > MAX_BODY, status, payload, seconds * 1000, call.rid)
+        with self._lock:
+            self._entries.append(entry)
+
+    def select(self, where: Filter, limit: int | None = None) -> list[Entry]:
+        """Matching entries, oldest first; with `limit`, the newest `limit` of them."""
+        with self._lock:
+            got = [e for e in self._entries if where.accepts(e)]
+        return got[-limit:] if limit else got
+
+    def clear(self, app: str | None = None) -> int:
+        with self._lock:
+            before = len(self._entries)
+            if app is None:
+                self._entries.clear()
+            else:
+                kept: Iterable[Entry] = [e for e in self._entries if e.app != app]
+                self._entries = deque(kept, maxlen=self._entries.maxlen)
+            return before - len(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)

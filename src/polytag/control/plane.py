@@ -1,0 +1,102 @@
+"""The control plane's state for one server: journal, faults, quotas, startup seeds, and the hooks
+it registers on the Service."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Mapping
+from typing import Any
+
+from polytag import seed
+from polytag.config import Settings
+from polytag.control import snapshot
+from polytag.control.calls import AppHints
+from polytag.control.faults import Faults
+from polytag.control.journal import Journal
+from polytag.control.quotas import DailyQuotas
+from polytag.control.reset import Resetter
+from polytag.core import ids
+from polytag.core.models import App
+from polytag.core.service import Service, default_ids
+from polytag.dialects import Dialect
+from polytag.store import Tx
+
+_planes: weakref.WeakKeyDictionary[Service, ControlPlane] = weakref.WeakKeyDictionary()
+
+
+class ControlPlane:
+    def __init__(self, service: Service, settings: Settings, dialects: Mapping[str, Dialect]) -> None:
+        self.service, self.settings, self.dialects = service, settings, dialects
+        self.hints = AppHints()
+        self.journal = Journal(self.hints)
+        self.faults = Faults(self.hints)
+        self.quotas = DailyQuotas(self.hints)
+        startup = [seed.load(p) for p in settings.seeds]
+        self.id_seed = settings.id_seed or next((str(d["id_seed"]) for d in startup if "id_seed" in d), "")
+        self.resetter = Resetter(service, dialects, startup, self._forget)
+
+    @classmethod
+    def attach(cls, service: Service, settings: Settings, dialects: Mapping[str, Dialect]) -> ControlPlane:
+        """The plane for this service, replacing the hooks of any earlier one (one app build each)."""
+        old = _planes.get(service)
+        if old is not None:
+            old.detach()
+        plane = cls(service, settings, dialects)
+        if plane.id_seed and plane.id_seed != settings.id_seed:  # given by a seed file
+            service.tags.make_id = default_ids(plane.id_seed)
+        ids.use_seed(plane.id_seed)
+        service.call_interceptors += [plane.faults.intercept, plane.quotas.intercept]
+        service.call_observers.append(plane.journal.observe)
+        _planes[service] = plane
+        return plane
+
+    def detach(self) -> None:
+        svc = self.service
+        for hook in (self.faults.intercept, self.quotas.intercept):
+            if hook in svc.call_interceptors:
+                svc.call_interceptors.remove(hook)
+        if self.journal.observe in svc.call_observers:
+            svc.call_observers.remove(self.journal.observe)
+
+    def _forget(self, app: App | None) -> None:
+        """The plane's own state about an app (all apps: None) when it is reset."""
+        self.quotas.reset(app)
+        self.faults.clear(app.name if app else None)
+        self.journal.clear(app.name if app else None)
+        if app is None:
+            self.service.clock.real()
+            ids.use_seed(self.id_seed)
+
+    # snapshots ---------------------------------------------------------------
+    async def take_snapshot(self, app_name: str | None) -> dict[str, Any]:
+        svc = self.service
+        apps = svc.apps.list()
+        if app_name is not None:
+            apps = [a for a in apps if a.name == app_name]
+            if not apps:
+                raise LookupError(app_name)
+
+        def read() -> dict[str, Any]:
+            return snapshot.dump(svc.store.read(), apps, "app" if app_name else "all", svc.clock.now())
+
+        return await asyncio.to_thread(read)
+
+    async def load_snapshot(self, doc: Any) -> list[str]:
+        """Replace the apps the snapshot holds (a whole-state snapshot: every app) by its rows."""
+        doc = snapshot.upgrade(doc)
+        names = snapshot.names(doc)
+        everything = doc.get("scope") == "all"
+        gone = [a for a in self.service.apps.list() if everything or a.name in names]
+
+        def op(tx: Tx) -> None:
+            for app in gone:
+                tx.delete_app_rows(app.id)
+            for entry in doc["apps"]:
+                snapshot.load_app(tx, entry)
+
+        await self.service.write(op)
+        for app in gone:
+            self.resetter.forget(app)
+            self._forget(app)
+        return names

@@ -1,0 +1,85 @@
+"""WeChat's daily call quotas per app and API (45009), counted on the emulator's clock.
+
+The vendor counts calls per official account per API per calendar day (Beijing time) and
+answers 45009 once the day's quota is used. Quotas come from, first to last: the control
+plane (`POST /_polytag/quotas`), the app's seed `limits: {daily_quotas: {api: n}}`, DEFAULTS.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from polytag.control.calls import AppHints
+from polytag.core.models import App
+from polytag.core.quotas import day_start
+from polytag.dialects import Call
+from polytag.errors import LimitExceeded
+
+# the public "接口频率限制" table for a verified account; `*` covers the rest (our choice)
+DEFAULTS: dict[str, int] = {
+    "token": 2000, "stable_token": 10_000, "user/get": 500_000, "user/info": 5_000_000,
+    "user/info/batchget": 5_000_000, "user/info/updateremark": 10_000, "*": 100_000,
+}
+
+
+class DailyQuotas:
+    """Counters per (app, API, day); `intercept` is a Service call interceptor for WeChat calls."""
+
+    dialect = "wechat"
+
+    def __init__(self, hints: AppHints) -> None:
+        self.hints = hints
+        self._used: dict[tuple[int, str], tuple[float, int]] = {}  # -> (day start, calls)
+        self._overrides: dict[str, dict[str, int]] = {}  # app name -> {api: quota}
+        self._lock = threading.Lock()
+
+    def quota(self, app: App, api: str) -> int | None:
+        seeded = (app.config.get("limits") or {}).get("daily_quotas") or {}
+        for table in (self._overrides.get(app.name, {}), seeded, DEFAULTS):
+            if api in table:
+                return int(table[api]) or None  # 0 = unlimited
+            if "*" in table:
+                return int(table["*"]) or None
+        return None
+
+    def set(self, app: str, quotas: Mapping[str, int]) -> None:
+        with self._lock:
+            self._overrides.setdefault(app, {}).update(quotas)
+
+    async def intercept(self, call: Call) -> BaseException | None:
+        if call.dialect.name != self.dialect or call.endpoint.handler.__name__ == "_unknown":
+            return None
+        app = self.hints.app_of(call)
+        if app is None:
+            return None
+        api = call.endpoint.path
+        cap = self.quota(app, api)
+        if cap is None:
+            return None
+        today = day_start(call.service.clock.now())
+        with self._lock:
+            day, used = self._used.get((app.id, api), (today, 0))
+            if day != today:  # a new day (or the clock moved back): the count starts again
+                used = 0
+            if used >= cap:
+                return LimitExceeded("quota", used + 1, cap)
+            self._used[(app.id, api)] = (today, used + 1)
+        return None
+
+    def usage(self, app: App, now: float) -> dict[str, dict[str, Any]]:
+        today = day_start(now)
+        with self._lock:
+            return {api: {"used": used if day == today else 0, "quota": self.quota(app, api)}
+                    for (app_id, api), (day, used) in self._used.items() if app_id == app.id}
+
+    def reset(self, app: App | None = None, keep_overrides: bool = False) -> None:
+        with self._lock:
+            for key in [k for k in self._used if app is None or k[0] == app.id]:
+                del self._used[key]
+            if not keep_overrides:
+                if app is None:
+                    self._overrides.clear()
+                else:
+                    self._overrides.pop(app.name, None)

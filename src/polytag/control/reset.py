@@ -1,0 +1,99 @@
+"""Reset: drop an app's rows and caches, then re-apply what the startup seed files say about it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from polytag import seed
+from polytag.control import snapshot
+from polytag.core.models import App
+from polytag.core.service import Service
+from polytag.dialects import Dialect
+from polytag.store import Tx
+
+
+def entry_name(entry: Mapping[str, Any]) -> str | None:
+    """The app name a seed entry creates (each dialect names its apps by its own key)."""
+    for key in ("appid", "sdkappid", "name"):
+        if key in entry:
+            value = entry[key]
+            return str(int(value)) if key == "sdkappid" else str(value)
+    return None
+
+
+class Resetter:
+    """Knows the startup seed documents; forgets and rebuilds apps from them."""
+
+    def __init__(self, service: Service, dialects: Mapping[str, Dialect],
+                 startup: Sequence[Mapping[str, Any]], forget_extra: Callable[[App | None], None]) -> None:
+        self.svc, self.dialects, self.startup = service, dialects, list(startup)
+        self.forget_extra = forget_extra  # the control plane's own per-app state (quotas, faults)
+        # an app's rows right after its startup entries were applied: later resets copy them back
+        # in one transaction instead of running the seed again (50,000 followers: ~10x faster)
+        self._templates: dict[str, dict[str, Any]] = {}
+
+    def seeded_names(self) -> set[str]:
+        return {n for doc in self.startup for e in doc.get("apps", []) if (n := entry_name(e))}
+
+    async def reset_all(self) -> list[App]:
+        apps = self.svc.apps.list()
+        await self.svc.write(lambda tx: self._delete(tx, apps))
+        for app in apps:
+            self.forget(app)
+        self.forget_extra(None)
+        out = []
+        for name in sorted(self.seeded_names()):
+            out += await self._restore(name)
+        return out
+
+    async def reset_app(self, name: str) -> list[App]:
+        """Reset one app: rows gone, then its startup entries again (none: it stays gone)."""
+        existing = [a for a in self.svc.apps.list() if a.name == name]
+        if not existing and name not in self.seeded_names():
+            raise LookupError(name)
+        await self.svc.write(lambda tx: self._delete(tx, existing))
+        for app in existing:
+            self.forget(app)
+            self.forget_extra(app)
+        return await self._restore(name)
+
+    async def _restore(self, name: str) -> list[App]:
+        """The app's startup state again: from its template, or by seeding (which makes the template)."""
+        template = self._templates.get(name)
+        if template is not None:
+            await self.svc.write(lambda tx: snapshot.load_app(tx, template))
+            return [self.svc.apps.get(name)]
+        docs = [{"apps": [e for e in d.get("apps", []) if entry_name(e) == name]} for d in self.startup]
+        apps = await asyncio.to_thread(self._apply, docs)
+        if apps:
+            svc = self.svc
+            doc = await asyncio.to_thread(lambda: snapshot.dump(svc.store.read(), apps[-1:], "app", 0.0))
+            self._templates[name] = snapshot.upgrade(doc)["apps"][0]
+        return apps
+
+    async def seed(self, doc: Mapping[str, Any]) -> list[App]:
+        """Add or update apps from a seed document (the seed file's schema)."""
+        valid = seed.validate(doc, "body")
+        return await asyncio.to_thread(self._apply, [valid])
+
+    def _apply(self, docs: Sequence[Mapping[str, Any]]) -> list[App]:
+        out: list[App] = []
+        for doc in docs:
+            out += seed.apply(self.svc, doc, self.dialects)
+        return out
+
+    def _delete(self, tx: Tx, apps: Sequence[App]) -> None:
+        for app in apps:
+            tx.delete_app_rows(app.id)
+
+    def forget(self, app: App) -> None:
+        from polytag.core.im import im
+
+        svc = self.svc
+        svc.memberships.forget(app.id)
+        svc.subjects.forget(app.id)
+        svc.apps.invalidate(app.id)
+        svc.tokens.forget()
+        im(svc).quotas.reset(app.id)

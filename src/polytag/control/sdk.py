@@ -1,0 +1,103 @@
+"""`Control`: the control plane from Python, over an `httpx.Client` (base_url and admin key set)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+
+class ControlError(RuntimeError):
+    """The control plane refused a call (status and its message)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status, self.message = status, message
+
+
+class Control:
+    """One method per `/_polytag/` endpoint; answers are the decoded JSON documents."""
+
+    def __init__(self, http: httpx.Client) -> None:
+        self.http = http
+
+    def _do(self, method: str, path: str, json: Any = None, params: dict[str, Any] | None = None) -> Any:
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        resp = self.http.request(method, "/_polytag" + path, json=json, params=query)
+        if resp.status_code >= 400:
+            try:
+                message = str(resp.json().get("error", resp.text))
+            except ValueError:
+                message = resp.text
+            raise ControlError(resp.status_code, message)
+        return resp.json()
+
+    def health(self) -> dict[str, Any]:
+        return dict(self._do("GET", "/health"))
+
+    def reset(self, app: str | None = None) -> dict[str, Any]:
+        """Back to the startup seed files (one app, or everything)."""
+        return dict(self._do("POST", "/reset", {"app": app} if app else {}))
+
+    def seed(self, doc: dict[str, Any]) -> list[dict[str, str]]:
+        return list(self._do("POST", "/seed", doc)["apps"])
+
+    def snapshot(self, app: str | None = None) -> dict[str, Any]:
+        return dict(self._do("GET", "/snapshot", params={"app": app}))
+
+    def load_snapshot(self, doc: dict[str, Any]) -> list[str]:
+        return list(self._do("POST", "/snapshot", doc)["loaded"])
+
+    def requests(self, app: str | None = None, dialect: str | None = None, path: str | None = None,
+                 since: float | str | datetime | None = None, limit: int | None = None,
+                 after: int | None = None) -> list[dict[str, Any]]:
+        """Journal entries, oldest first (`limit`: the newest N); `path` may be a glob."""
+        if isinstance(since, datetime):
+            since = since.isoformat()
+        params = {"app": app, "dialect": dialect, "path": path, "since": since, "limit": limit,
+                  "after": after}
+        return list(self._do("GET", "/requests", params=params)["requests"])
+
+    def clear_requests(self, app: str | None = None) -> int:
+        return int(self._do("DELETE", "/requests", params={"app": app})["cleared"])
+
+    def journal_size(self, size: int) -> int:
+        return int(self._do("PUT", "/requests", {"size": size})["size"])
+
+    def add_fault(self, dialect: str, *, app: str | None = None, path: str | None = None,
+                  error: int | None = None, latency_ms: float | None = None,
+                  probability: float | None = None, times: int | None = None,
+                  seed: int | None = None) -> str:
+        """Inject a fault; returns its id."""
+        doc = {"dialect": dialect, "app": app, "path": path, "error": error, "latency_ms": latency_ms,
+               "probability": probability, "times": times, "seed": seed}
+        return str(self._do("POST", "/faults", {k: v for k, v in doc.items() if v is not None})["id"])
+
+    def faults(self) -> list[dict[str, Any]]:
+        return list(self._do("GET", "/faults")["faults"])
+
+    def remove_fault(self, fault_id: str) -> None:
+        self._do("DELETE", f"/faults/{fault_id}")
+
+    def clear_faults(self, app: str | None = None) -> None:
+        self._do("DELETE", "/faults", params={"app": app})
+
+    def clock(self) -> dict[str, Any]:
+        return dict(self._do("GET", "/clock"))
+
+    def clock_advance(self, seconds: float) -> dict[str, Any]:
+        return dict(self._do("POST", "/clock", {"advance_s": seconds}))
+
+    def clock_set(self, when: datetime | str | float) -> dict[str, Any]:
+        value = when.isoformat() if isinstance(when, datetime) else when
+        return dict(self._do("POST", "/clock", {"set": value}))
+
+    def clock_real(self) -> dict[str, Any]:
+        return dict(self._do("POST", "/clock", {"real": True}))
+
+    def quotas(self, app: str) -> dict[str, Any]:
+        return dict(self._do("GET", "/quotas", params={"app": app})["usage"])
+
+    def set_quotas(self, app: str, daily: dict[str, int]) -> None:
+        self._do("POST", "/quotas", {"app": app, "daily": daily})

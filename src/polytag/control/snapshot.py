@@ -1,0 +1,149 @@
+"""Snapshots: the rows of every app (or one) as one versioned JSON document, and loading one back.
+
+Format version 2 stores each table as `{"columns": [...], "rows": [[...]]}`; version 1 (rows as
+objects) still loads. Bytes are `{"$b64": "..."}`. App ids are not carried: a loaded app gets a
+new one (ids are never reused), and every row is re-keyed to it.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from polytag import __version__
+from polytag.core.models import App
+from polytag.store import Tx
+from polytag.store.rows import Rows
+
+FORMAT, VERSION = "polytag-snapshot", 2
+LOADS = (1, 2)
+
+
+class SnapshotError(ValueError):
+    pass
+
+
+def app_tables() -> list[str]:
+    """Every table keyed by app id, as the row classes declare them."""
+    return [t for cls in Rows.__mro__ for t in cls.__dict__.get("APP_TABLES", ())]
+
+
+def _out(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return {"$b64": base64.b64encode(bytes(value)).decode("ascii")}
+    return value
+
+
+def _in(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) != {"$b64"} or not isinstance(value["$b64"], str):
+            raise SnapshotError("a cell must be a scalar or {\"$b64\": ...}")
+        return base64.b64decode(value["$b64"])
+    if isinstance(value, list):
+        raise SnapshotError("a cell must be a scalar")
+    return value
+
+
+def _select(rows: Rows, sql: str, params: Sequence[Any]) -> tuple[list[str], list[list[Any]]]:
+    cur = rows._exec(sql, params)
+    columns = [d[0] for d in cur.description]
+    return columns, [[_out(v) for v in r] for r in cur.fetchall()]
+
+
+def dump(rows: Rows, apps: Sequence[App], scope: str, now: float) -> dict[str, Any]:
+    """The snapshot document of `apps`, read through one connection."""
+    out = []
+    for app in apps:
+        cols, got = _select(rows, "SELECT * FROM apps WHERE app_id = ?", (app.id,))
+        if not got:
+            continue
+        record = {c: v for c, v in zip(cols, got[0], strict=True) if c != "app_id"}
+        tables = {}
+        for table in app_tables():
+            tcols, trows = _select(rows, f"SELECT * FROM {table} WHERE app_id = ? ORDER BY 1, 2", (app.id,))
+            tables[table] = {"columns": tcols, "rows": trows}
+        out.append({"app": record, "tables": tables})
+    return {"format": FORMAT, "version": VERSION, "polytag": __version__, "scope": scope,
+            "taken_at": now, "apps": out}
+
+
+def upgrade(doc: Any) -> dict[str, Any]:
+    """The document in the current version (1 -> 2: rows as objects become columns + rows)."""
+    if not isinstance(doc, Mapping) or doc.get("format") != FORMAT:
+        raise SnapshotError(f"not a snapshot: expected `format: {FORMAT}`")
+    version = doc.get("version")
+    if version not in LOADS:
+        raise SnapshotError(f"snapshot version {version!r} not supported (loads {list(LOADS)})")
+    apps = doc.get("apps")
+    if not isinstance(apps, list) or not all(isinstance(a, Mapping) for a in apps):
+        raise SnapshotError("`apps` must be a list of objects")
+    if version == 1:
+        apps = [{"app": a.get("app"), "tables": {t: _columnar(rs) for t, rs in (a.get("tables") or {}).items()
+                                                 if rs}} for a in apps]
+    return {**doc, "version": VERSION, "apps": apps}
+
+
+def _columnar(rows: Any) -> dict[str, Any]:
+    if not isinstance(rows, list) or not all(isinstance(r, Mapping) for r in rows):
+        raise SnapshotError("version 1 tables are lists of row objects")
+    columns = sorted({c for r in rows for c in r})
+    return {"columns": columns, "rows": [[r.get(c) for c in columns] for r in rows]}
+
+
+def names(doc: Mapping[str, Any]) -> list[str]:
+    out = []
+    for a in doc["apps"]:
+        record = a.get("app")
+        if not isinstance(record, Mapping) or not isinstance(record.get("name"), str):
+            raise SnapshotError("every app needs `app: {name, dialect, ...}`")
+        out.append(record["name"])
+    return out
+
+
+def load_app(tx: Tx, entry: Mapping[str, Any]) -> int:
+    """Insert one app's rows under a fresh app id (the caller removed any app of that name)."""
+    record = dict(entry["app"])
+    record.pop("app_id", None)
+    app_id = _insert_app(tx, record)
+    tables = entry.get("tables") or {}
+    if not isinstance(tables, Mapping):
+        raise SnapshotError("`tables` must be an object")
+    known = set(app_tables())
+    for table, data in tables.items():
+        if table not in known:
+            raise SnapshotError(f"unknown table {table!r}")
+        columns, rows = _table(data)
+        present = _columns(tx, table)
+        keep = [i for i, c in enumerate(columns) if c in present]
+        at = columns.index("app_id")
+        cols = [columns[i] for i in keep]
+        marks = ", ".join("?" for _ in cols)
+        values = [[app_id if i == at else _in(r[i]) for i in keep] for r in rows]
+        tx._many(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})", values)
+    return app_id
+
+
+def _table(data: Any) -> tuple[list[str], list[list[Any]]]:
+    if not isinstance(data, Mapping):
+        raise SnapshotError("a table must be {columns, rows}")
+    columns, rows = data.get("columns"), data.get("rows")
+    if not isinstance(columns, list) or "app_id" not in columns or not isinstance(rows, list):
+        raise SnapshotError("a table needs `columns` (with app_id) and `rows`")
+    if not all(isinstance(r, list) and len(r) == len(columns) for r in rows):
+        raise SnapshotError("every row must have one cell per column")
+    return [str(c) for c in columns], rows
+
+
+def _columns(rows: Rows, table: str) -> set[str]:
+    """The table's columns in this database (a newer schema may have added or dropped some)."""
+    return {d[0] for d in rows._exec(f"SELECT * FROM {table} WHERE 1 = 0").description}
+
+
+def _insert_app(tx: Tx, record: Mapping[str, Any]) -> int:
+    present = _columns(tx, "apps")
+    cols = [c for c in record if c in present]
+    sql = f"INSERT INTO apps ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
+    row = tx._one(sql + " RETURNING app_id", [_in(record[c]) for c in cols])
+    assert row is not None
+    return int(row[0])
