@@ -243,3 +243,51 @@ def test_snapshot_is_json_with_bytes_as_base64(ctl: TestClient) -> None:
     wx_call(ctl, "tags/members/batchtagging", token, {"openid_list": ["oF1"], "tagid": 100})
     text = ctl.get(f"{P}/snapshot", params={"app": WX["appid"]}, headers=AUTH).text
     assert '"$b64"' in text and json.loads(text)["apps"][0]["tables"]["subjects"]["rows"]
+
+
+def _wx_state(ctl: TestClient) -> dict[str, object]:
+    token = wx_token(ctl)
+    tags = wx_call(ctl, "tags/get", token)["tags"]
+    return {
+        "tags": tags,
+        "members": {t["id"]: wx_call(ctl, "user/tag/get", token, {"tagid": t["id"]}) for t in tags},
+        "followers": wx_call(ctl, "user/get", token),
+        "remarks": [ctl.get("/cgi-bin/user/info", params={"access_token": token, "openid": o}).json()["remark"]
+                    for o in WX["followers"]],
+        "blacklist": wx_call(ctl, "tags/members/getblacklist", token, {}),
+    }
+
+
+def test_repeated_resets_restore_the_seeded_state_exactly(ctl: TestClient) -> None:
+    """The second and later resets of an app restore it in place (same rows, caches reloaded)."""
+    before = _wx_state(ctl)
+    for round_ in range(3):
+        token = wx_token(ctl)
+        new = wx_call(ctl, "tags/create", token, {"tag": {"name": f"temp{round_}"}})["tag"]["id"]
+        assert wx_call(ctl, "tags/members/batchtagging", token, {"openid_list": ["oF1", "oF2"], "tagid": new})["errcode"] == 0
+        assert wx_call(ctl, "tags/members/batchtagging", token, {"openid_list": ["oF3"], "tagid": 100})["errcode"] == 0
+        assert wx_call(ctl, "user/info/updateremark", token, {"openid": "oF2", "remark": "changed"})["errcode"] == 0
+        assert wx_call(ctl, "tags/members/batchblacklist", token, {"openid_list": ["oF1"]})["errcode"] == 0
+        assert _wx_state(ctl) != before
+        assert ctl.post(f"{P}/reset", json={"app": WX["appid"]}, headers=AUTH).status_code == 200
+        assert _wx_state(ctl) == before, f"round {round_}"
+    # and the app still takes writes after an in-place reset
+    token = wx_token(ctl)
+    assert wx_call(ctl, "tags/members/batchtagging", token, {"openid_list": ["oF1"], "tagid": 100})["errcode"] == 0
+    assert wx_call(ctl, "tags/getidlist", token, {"openid": "oF1"}) == {"tagid_list": [100]}
+
+
+def test_an_in_place_reset_drops_subjects_added_since(ctl: TestClient) -> None:
+    """IM accounts imported after the seed are gone after a (repeated) reset, and can be imported again."""
+    sig = usersig(IM["sdkappid"], IM["key"], IM["admin"])
+    q = {"sdkappid": IM["sdkappid"], "identifier": IM["admin"], "usersig": sig, "random": 1, "contenttype": "json"}
+    check = {"CheckItem": [{"UserID": "u1"}, {"UserID": "late"}]}
+    for _ in range(2):
+        assert ctl.post("/v4/im_open_login_svc/account_import", params=q, json={"UserID": "late"}).json()["ErrorCode"] == 0
+        status = [r["AccountStatus"] for r in
+                  ctl.post("/v4/im_open_login_svc/account_check", params=q, json=check).json()["ResultItem"]]
+        assert status == ["Imported", "Imported"]
+        assert ctl.post(f"{P}/reset", json={"app": str(IM["sdkappid"])}, headers=AUTH).status_code == 200
+        status = [r["AccountStatus"] for r in
+                  ctl.post("/v4/im_open_login_svc/account_check", params=q, json=check).json()["ResultItem"]]
+        assert status == ["Imported", "NotImported"]

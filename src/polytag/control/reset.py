@@ -39,20 +39,34 @@ class Resetter:
 
     async def reset_all(self) -> list[App]:
         apps = self.svc.apps.list()
-        await self.svc.write(lambda tx: self._delete(tx, apps))
+        in_place = [a for a in apps if a.name in self._templates]
+        gone = [a for a in apps if a.name not in self._templates]
+        await self.svc.write(lambda tx: self._delete(tx, gone))
         for app in apps:
             self.forget(app)
         self.forget_extra(None)
         out = []
-        for name in sorted(self.seeded_names()):
+        for app in in_place:
+            out += await self._in_place(app)
+        for name in sorted(self.seeded_names() - {a.name for a in in_place}):
             out += await self._restore(name)
         return out
+
+    async def _in_place(self, app: App) -> list[App]:
+        template = self._templates[app.name]
+        await self.svc.write(lambda tx: snapshot.restore_in_place(tx, app.id, template))
+        self.forget(app)
+        return [self.svc.apps.get(app.name)]
 
     async def reset_app(self, name: str) -> list[App]:
         """Reset one app: rows gone, then its startup entries again (none: it stays gone)."""
         existing = [a for a in self.svc.apps.list() if a.name == name]
         if not existing and name not in self.seeded_names():
             raise LookupError(name)
+        if existing and name in self._templates:
+            for app in existing:
+                self.forget_extra(app)
+            return await self._in_place(existing[0])
         await self.svc.write(lambda tx: self._delete(tx, existing))
         for app in existing:
             self.forget(app)

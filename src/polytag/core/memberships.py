@@ -54,10 +54,10 @@ class Memberships:
             return AppIndex(app.id)
         mseq, next_subject, _, folded = head
         idx = self._indexes.get(app.id)
-        if idx is None or folded > idx.seq:
+        if idx is None or folded > idx.seq or idx.seq > mseq:  # the head moved back: a reset
             with self._load_lock:
                 idx = self._indexes.get(app.id)
-                if idx is None or folded > idx.seq:
+                if idx is None or folded > idx.seq or idx.seq > mseq:
                     idx = self._load(app.id, rows, next_subject)
                     self._indexes[app.id] = idx
         if idx.seq < mseq:

@@ -42,6 +42,9 @@ class Subjects:
         if known is None:
             head = rows.app_head(app.id)
             known = head[1] if head else 0
+            if len(d.ids) > known:  # fewer subjects than we knew: the app was reset
+                with self._lock:
+                    d = self._dirs[app.id] = Directory()
         if len(d.ids) < known:
             d.extend_from(rows, app.id)
         return d
