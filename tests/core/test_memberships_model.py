@@ -23,8 +23,8 @@ from hypothesis.stateful import (
     RuleBasedStateMachine,
     consumes,
     initialize,
-    multiple,
     invariant,
+    multiple,
     precondition,
     rule,
     run_state_machine_as_test,
@@ -40,7 +40,7 @@ from polytag.store import Tx, open_store
 
 CAP = 2  # tags per subject: small, so random ops reach it
 FOLD_EVERY = 3
-WAIT = 15  # seconds: a bound on waiting for the writer thread
+WAIT = 60  # seconds: a bound on waiting for the writer thread
 _apps = itertools.count()
 
 
@@ -64,6 +64,7 @@ def snapshot(svc: Service, app: App, memberships: Memberships) -> tuple[dict[int
 
 class MembershipMachine(RuleBasedStateMachine):
     db_url = ""  # set by the test before the machine runs
+    cold_check = True  # also compare an index loaded cold from the rows, beside the warm one
 
     tags = Bundle("tags")
 
@@ -224,10 +225,13 @@ class MembershipMachine(RuleBasedStateMachine):
         for members in self.model.values():
             for o in members:
                 expected_counts[o] += 1
-        for memberships in (self.svc.memberships, Memberships(self.svc.store)):  # warm, then cold
+        checks = [("warm", self.svc.memberships)]
+        if self.cold_check:
+            checks.append(("cold", Memberships(self.svc.store)))
+        for which, memberships in checks:
             bitmaps, counts = snapshot(self.svc, self.app, memberships)
-            assert bitmaps == expected_bitmaps
-            assert counts.tolist() == expected_counts.tolist()
+            assert bitmaps == expected_bitmaps, (which, self.svc.store.read().app_head(self.app.id))
+            assert counts.tolist() == expected_counts.tolist(), which
         tags = self.svc.tags.all(self.app)
         assert {t.ext_id: t.count for t in tags} == {t: len(m) for t, m in self.model.items()}
         for tag, members in self.model.items():
@@ -235,12 +239,24 @@ class MembershipMachine(RuleBasedStateMachine):
             assert page.items == [self.subjects[o] for o in sorted(members)]
 
 
+SETTINGS = settings(max_examples=30, stateful_step_count=40, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+
+class WarmOnly(MembershipMachine):
+    cold_check = False
+
+
 def test_memberships_match_a_model_of_sets(db_url: str) -> None:
+    """The serving index (loaded at reopen, then kept up to date) against the model."""
+    WarmOnly.db_url = db_url
+    run_state_machine_as_test(WarmOnly, settings=SETTINGS)
+
+
+def test_a_cold_load_during_folds_matches_the_model(db_url: str) -> None:
+    """Also an index loaded from the rows while folds run (as another process would)."""
     MembershipMachine.db_url = db_url
-    run_state_machine_as_test(MembershipMachine, settings=settings(
-        max_examples=60, stateful_step_count=40, deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-    ))
+    run_state_machine_as_test(MembershipMachine, settings=SETTINGS)
 
 
 def test_a_capped_add_changes_nothing(db_url: str) -> None:
@@ -261,5 +277,34 @@ def test_a_capped_add_changes_nothing(db_url: str) -> None:
         assert svc.memberships.index(app).members(t[2].ord) == BitMap()
         # re-tagging a subject that already carries the tag is not a new tag for it
         assert svc.write_sync(lambda tx: svc.tag_subjects(tx, app, t[1].ext_id, ["a", "c"])) == 1
+    finally:
+        svc.store.close()
+
+
+def test_the_cap_counts_earlier_ops_of_the_same_group(db_url: str) -> None:
+    """Two adds in one group commit: the second sees the first's pending tag on the subject."""
+    svc = open_service(db_url)
+    try:
+        app, _ = svc.write_sync(lambda tx: svc.apps.upsert(
+            tx, "native", "group-cap", config={"limits": {"tags_per_subject": 1}}))
+        t = [svc.write_sync(lambda tx, i=i: svc.tags.create(tx, app, f"t{i}")) for i in range(2)]
+        svc.write_sync(lambda tx: svc.subjects.create(tx, app, ["a", "b"], 0))
+        running, release = threading.Event(), threading.Event()
+
+        def gate(tx: Tx) -> None:
+            running.set()
+            assert release.wait(WAIT)
+
+        gate_future = svc.store.submit(gate)
+        assert running.wait(WAIT)
+        first = svc.store.submit(lambda tx: svc.tag_subjects(tx, app, t[0].ext_id, ["a"]))
+        second = svc.store.submit(lambda tx: svc.tag_subjects(tx, app, t[1].ext_id, ["a", "b"]))
+        release.set()
+        gate_future.result(WAIT)
+        assert first.result(WAIT) == 1
+        with pytest.raises(LimitExceeded):
+            second.result(WAIT)
+        idx = svc.memberships.index(app)
+        assert (set(idx.members(t[0].ord)), set(idx.members(t[1].ord))) == ({0}, set())
     finally:
         svc.store.close()

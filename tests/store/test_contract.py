@@ -6,6 +6,7 @@ fixture's parametrization runs the whole suite.
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import threading
@@ -16,10 +17,11 @@ from typing import Any
 import pytest
 from pyroaring import BitMap
 
+from polytag.errors import Unavailable
 from polytag.store import Store, Tx, migrations, open_store
 from tests.conftest import ROOT
 
-WAIT = 15  # seconds: a bound on waiting for the writer thread, never an assertion on speed
+WAIT = 60  # seconds: a bound on waiting for the writer thread, never an assertion on speed
 
 
 @pytest.fixture
@@ -27,6 +29,35 @@ def store(db_url: str) -> Iterator[Store]:
     s = open_store(db_url)
     yield s
     s.close()
+
+
+@pytest.fixture(params=["thread", "loop"])
+def writer_store(request: pytest.FixtureRequest, db_url: str) -> Iterator[Store]:
+    """A store whose writes go through the writer thread, or through an asyncio loop (as in a server)."""
+    s = open_store(db_url)
+    if request.param == "thread":
+        yield s
+        s.close()
+        return
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="test-loop", daemon=True)
+    thread.start()
+    attached: Future[None] = Future()
+
+    def attach() -> None:
+        s.attach_loop(loop)  # on the loop's own thread, as a server's startup does
+        attached.set_result(None)
+
+    loop.call_soon_threadsafe(attach)
+    attached.result(WAIT)
+    try:
+        yield s
+    finally:
+        asyncio.run_coroutine_threadsafe(s.detach_loop(), loop).result(WAIT)
+        s.close()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(WAIT)
+        loop.close()
 
 
 def new_app(store: Store, name: str = "app", dialect: str = "wechat") -> int:
@@ -331,7 +362,8 @@ class Gate:
         self.future.result(WAIT)
 
 
-def test_ops_of_one_group_commit_together(store: Store) -> None:
+def test_ops_of_one_group_commit_together(writer_store: Store) -> None:
+    store = writer_store
     gate = Gate(store)
     seen_by_second: list[Any] = []
     checked, reached = threading.Event(), threading.Event()
@@ -361,7 +393,8 @@ def test_ops_of_one_group_commit_together(store: Store) -> None:
     assert [r[0] for r in store.read().apps()] == ids
 
 
-def test_a_failing_op_rolls_back_alone(store: Store) -> None:
+def test_a_failing_op_rolls_back_alone(writer_store: Store) -> None:
+    store = writer_store
     calls: list[str] = []
 
     def ok(name: str) -> Callable[[Tx], int]:
@@ -404,7 +437,8 @@ def test_a_failing_op_rolls_back_alone(store: Store) -> None:
     assert calls == ["abort:bad:2", "abort:bad:1", "group:a", "group:bad", "group:b", "commit:a", "commit:b"]
 
 
-def test_hooks_have_run_when_the_future_resolves(store: Store) -> None:
+def test_hooks_have_run_when_the_future_resolves(writer_store: Store) -> None:
+    store = writer_store
     done: list[str] = []
 
     def op(tx: Tx) -> str:
@@ -416,7 +450,8 @@ def test_hooks_have_run_when_the_future_resolves(store: Store) -> None:
     assert done == ["group", "commit"]
 
 
-def test_a_failing_hook_does_not_fail_the_group(store: Store) -> None:
+def test_a_failing_hook_does_not_fail_the_group(writer_store: Store) -> None:
+    store = writer_store
     def op(tx: Tx) -> int:
         tx.after_commit.append(lambda: 1 // 0)
         return tx.insert_app("wechat", "x", "", "", "{}", 0.0)
@@ -424,6 +459,54 @@ def test_a_failing_hook_does_not_fail_the_group(store: Store) -> None:
     app_id = store.write(op)
     assert store.read().app_by_id(app_id) is not None
     assert store.write(lambda tx: tx.app_by_id(app_id) is not None)  # the writer lives on
+
+
+def test_before_commit_hooks_run_after_the_last_op(writer_store: Store) -> None:
+    store = writer_store
+    app_id = new_app(store)
+    order: list[str] = []
+
+    def op(name: str) -> Callable[[Tx], None]:
+        def run(tx: Tx) -> None:
+            order.append(name)
+            if "hooked" not in tx.group:  # one group-level hook, registered by the first op
+                tx.group["hooked"] = True
+                tx.before_commit.append(lambda: (order.append("before"), tx.bump_counter(app_id, "mseq", 5)))
+
+        return run
+
+    gate = Gate(store)
+    futures = [store.submit(op("a")), store.submit(op("b"))]
+    gate.open()
+    for f in futures:
+        f.result(WAIT)
+    assert order == ["a", "b", "before"]
+    assert store.read().app_head(app_id) == (5, 0, 0, 0)  # its write committed with the group
+
+
+def test_a_failing_before_commit_hook_fails_the_whole_group(writer_store: Store) -> None:
+    store = writer_store
+    aborted: list[str] = []
+
+    def op(name: str, hook: bool) -> Callable[[Tx], int]:
+        def run(tx: Tx) -> int:
+            tx.on_abort.append(lambda: aborted.append(name))
+            tx.after_commit.append(lambda: aborted.append(f"commit:{name}"))
+            if hook:
+                tx.before_commit.append(lambda: 1 // 0)
+            return tx.insert_app("wechat", name, "", "", "{}", 0.0)
+
+        return run
+
+    gate = Gate(store)
+    futures = [store.submit(op("a", False)), store.submit(op("b", True))]
+    gate.open()
+    for f in futures:
+        with pytest.raises(Unavailable):
+            f.result(WAIT)
+    assert store.read().apps() == []
+    assert sorted(aborted) == ["a", "b"]  # no after_commit hook ran
+    assert new_app(store, "later")  # the writer goes on
 
 
 def test_writes_are_durable_across_reopen(db_url: str) -> None:

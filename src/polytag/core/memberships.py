@@ -69,19 +69,34 @@ class Memberships:
             self._indexes.pop(app_id, None)
 
     def _load(self, app_id: int, rows: Rows, n_subjects: int) -> AppIndex:
+        """A fresh index from chunks + log. Chunks, head and log must come from one state: a
+        fold may commit between the reads, so they run in a snapshot where the backend has
+        one, and are read again if the fold point moved meanwhile (any backend)."""
+        while True:
+            with rows.snapshot():
+                folded = self._folded(rows, app_id)
+                tag_ords = [t for (t,) in rows._all("SELECT ord FROM tags WHERE app_id = ?", (app_id,))]
+                chunks = rows.chunks(app_id)
+                log = rows.log_after(app_id, folded)
+                if self._folded(rows, app_id) == folded:
+                    break
         idx = AppIndex(app_id)
-        with idx.lock, rows.snapshot():  # chunks, head and log from one state: a fold may commit meanwhile
-            for (tag_ord,) in rows._all("SELECT ord FROM tags WHERE app_id = ?", (app_id,)):
+        with idx.lock:
+            for tag_ord in tag_ords:
                 idx.ensure_tag(tag_ord)
-            for tag_ord, _chunk, bits in rows.chunks(app_id):
+            for tag_ord, _chunk, bits in chunks:
                 if tag_ord in idx.bitmaps:
-                    idx.bitmaps[tag_ord] |= BitMap.deserialize(bits)
-            head = rows.app_head(app_id)
-            idx.seq = idx.folded_seq = head[3] if head else 0
+                    idx.bitmaps[tag_ord] |= BitMap.deserialize(bytes(bits))
+            idx.seq = idx.folded_seq = folded
             idx.rebuild_counts(n_subjects)
-            for seq, tag_ord, op, blob in rows.log_after(app_id, idx.seq):
-                idx.apply(seq, tag_ord, op, BitMap.deserialize(blob))
+            for seq, tag_ord, op, blob in log:
+                idx.apply(seq, tag_ord, op, BitMap.deserialize(bytes(blob)))
         return idx
+
+    @staticmethod
+    def _folded(rows: Rows, app_id: int) -> int:
+        head = rows.app_head(app_id)
+        return int(head[3]) if head else 0
 
     def _catch_up(self, idx: AppIndex, rows: Rows) -> None:
         with idx.lock:
@@ -92,7 +107,7 @@ class Memberships:
                 raise _Stale
             for seq, tag_ord, op, blob in entries:
                 if seq > idx.seq:
-                    idx.apply(seq, tag_ord, op, BitMap.deserialize(blob))
+                    idx.apply(seq, tag_ord, op, BitMap.deserialize(bytes(blob)))
 
     # inside a write op ------------------------------------------------------
     def pending(self, tx: Tx, app: App) -> Pending:
