@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from batchtagging import APPID, BATCH, LUA, SECRET, build, start, wrk  # noqa: E402
+from batchtagging import APPID, BATCH, LUA, SECRET, build, memberships, start, wrk  # noqa: E402
 from polytag.store.postgres import drop_schema  # noqa: E402
 
 CONFIGS = ("sqlite x1", "postgresql x1", "postgresql x2")
@@ -99,6 +99,8 @@ def main() -> None:
             "postgresql x1": ([servers["pg1"]], tokens["pg"]),
             "postgresql x2": ([servers["pg1"], servers["pg2"]], tokens["pg"]),  # a token from pg1 on pg2
         }
+        before = {b: memberships(servers["sqlite" if b == "sqlite" else "pg1"], tokens[b]) for b in tokens}
+        sent_ok = {"sqlite": 0, "pg": 0}
         rates: dict[str, list[float]] = {c: [] for c in CONFIGS}
         offsets = {"sqlite": 0, "pg": 0}
         for run in range(args.runs + 1):  # run 0 is a warm-up
@@ -108,10 +110,15 @@ def main() -> None:
                 backend = "sqlite" if config.startswith("sqlite") else "pg"
                 rps, sent, errors = measure(urls, token, args, offsets[backend])
                 offsets[backend] += sent + args.connections * args.threads
+                sent_ok[backend] += sent
                 if run:
                     rates[config].append(rps)
                 line.append(f"{config} {rps:,.0f} req/s ({errors} non-zero errcodes)")
             print(f"run {run}{' (warm-up)' if run == 0 else ''}: " + "; ".join(line), flush=True)
+        for b, name in (("sqlite", "sqlite"), ("pg", "postgresql")):
+            added = memberships(servers["sqlite" if b == "sqlite" else "pg1"], tokens[b]) - before[b]
+            print(f"{name}: +{added:,} memberships for {sent_ok[b]:,} requests "
+                  f"({added / max(1, BATCH * sent_ok[b]):.0%} of them carried fresh pairs)")
         base = statistics.median(rates["sqlite x1"])
         print(f"\nmedian batchtagging req/s ({BATCH} openids each), {args.followers:,} followers, "
               f"{args.connections} connections, {os.cpu_count()} CPUs shared by client, servers and PostgreSQL:")

@@ -205,3 +205,60 @@ def test_lazy_savepoints_in_one_group(store: postgres.PostgresStore) -> None:
         assert fut.exception(WAIT) is not None
     assert isinstance(futs[2].exception(), psycopg.errors.UniqueViolation)
     assert [r[2] for r in store.read().apps()] == ["a", "b"]
+
+
+def test_a_busy_database_is_the_dialects_system_error_not_a_500(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another process holds the write lock past the timeout: WeChat answers errcode -1, HTTP 200."""
+    from starlette.testclient import TestClient
+
+    from polytag import dialects, seed
+    from polytag.app import create_app
+    from polytag.config import Settings
+    from polytag.core.service import Service
+
+    monkeypatch.setattr(postgres, "_LOCK_TIMEOUT", "200ms")
+    found = dialects.discover()
+    svc = Service(open_store(pg_url), dialects.presets(found))
+    app_doc = {"dialect": "wechat", "appid": "wx00000000000busy1", "secret": "busy-secret",
+               "followers": ["oBusyFollower"], "tags": ["busy"]}
+    seed.apply(svc, seed.validate({"apps": [app_doc]}), found)
+    with TestClient(create_app(Settings(db=pg_url), svc)) as client:
+        token = client.get("/cgi-bin/token", params={
+            "grant_type": "client_credential", "appid": app_doc["appid"], "secret": app_doc["secret"],
+        }).json()["access_token"]
+        tag_id = client.get("/cgi-bin/tags/get", params={"access_token": token}).json()["tags"][-1]["id"]
+        body = {"openid_list": ["oBusyFollower"], "tagid": tag_id}
+        with postgres.admin_connection(pg_url) as holder:
+            holder.execute("SELECT pg_advisory_lock(%s)", (postgres.lock_key(svc.store.schema, "write"),))  # type: ignore[attr-defined]
+            resp = client.post("/cgi-bin/tags/members/batchtagging", params={"access_token": token}, json=body)
+            assert resp.status_code == 200
+            assert resp.json()["errcode"] == -1
+            holder.execute("SELECT pg_advisory_unlock_all()")
+        resp = client.post("/cgi-bin/tags/members/batchtagging", params={"access_token": token}, json=body)
+        assert resp.json() == {"errcode": 0, "errmsg": "ok"}
+        got = client.post("/cgi-bin/tags/getidlist", params={"access_token": token},
+                          json={"openid": "oBusyFollower"}).json()
+        assert got["tagid_list"] == [tag_id]
+
+
+def test_nul_in_text_is_a_missing_id_not_a_database_error(store: postgres.PostgresStore) -> None:
+    app = new_app(store)
+    assert store.read().subject_ords(app, ["a\x00b"]) == []
+    store.write(lambda tx: tx.insert_subjects(app, 0, ["a\x00b"], 0))
+    assert store.read().subject_ords(app, ["a\x00b"]) == [("a\ufffdb", 0)]
+
+
+def test_a_snapshot_sees_one_committed_state(store: postgres.PostgresStore) -> None:
+    """What a cache loading from several tables needs (core/memberships.py `_load`): a write
+    committed mid-way is not seen half."""
+    app = new_app(store)
+    rows = store.read()
+    with rows.snapshot():
+        assert rows.app_head(app) == (0, 0, 0, 0)
+        store.write(lambda tx: tx.bump_counter(app, "mseq"))
+        with rows.snapshot():  # nested: the same snapshot
+            assert rows.app_head(app) == (0, 0, 0, 0)
+        assert rows.app_head(app) == (0, 0, 0, 0)
+    assert rows.app_head(app) == (1, 0, 0, 0)

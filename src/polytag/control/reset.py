@@ -109,5 +109,4 @@ class Resetter:
         svc.memberships.forget(app.id)
         svc.subjects.forget(app.id)
         svc.apps.invalidate(app.id)
-        svc.tokens.forget()
         im(svc).quotas.reset(app.id)

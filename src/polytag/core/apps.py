@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,14 +13,12 @@ from polytag.errors import NotFound
 from polytag.store import Store, Tx
 from polytag.store.rows import Rows
 
-CACHE_SECONDS = 1.0  # how long an App read from the rows is trusted before it is read again
-
 
 class Apps:
     def __init__(self, store: Store, presets: Mapping[str, Limits]) -> None:
         self.store = store
         self.presets = dict(presets)
-        self._by_id: dict[int, tuple[float, App]] = {}
+        self._by_id: dict[int, tuple[tuple[Any, ...], App]] = {}
         self._lock = threading.Lock()
 
     def _app(self, row: tuple[Any, ...]) -> App:
@@ -37,16 +34,17 @@ class Apps:
         return self._app(row)
 
     def by_id(self, app_id: int, rows: Rows | None = None) -> App:
-        hit = self._by_id.get(app_id)
-        now = time.monotonic()
-        if hit and rows is None and now - hit[0] < CACHE_SECONDS:
-            return hit[1]
+        """The app as its row says now: the row is read every time (another process may have
+        changed it), the parsed App is reused while the row is unchanged."""
         row = (rows or self.store.read()).app_by_id(app_id)
         if row is None:
             raise NotFound("app", app_id)
+        hit = self._by_id.get(app_id)
+        if hit is not None and hit[0] == row:
+            return hit[1]
         app = self._app(row)
         with self._lock:
-            self._by_id[app_id] = (now, app)
+            self._by_id[app_id] = (row, app)
         return app
 
     def list(self, dialect: str | None = None) -> list[App]:

@@ -1,17 +1,13 @@
-"""Access tokens: issued per app, stored by hash, checked on every call (with a short cache)."""
+"""Access tokens: issued per app, stored by hash, read back on every call (no cache to go stale)."""
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 
 from polytag.core.clock import Clock
 from polytag.core.ids import random_token, token_hash
 from polytag.errors import Unauthorized
 from polytag.store import Store, Tx
-
-CHECK_CACHE_SECONDS = 1.0  # a process re-reads a token's row this often (others may supersede it)
 
 
 @dataclass(frozen=True)
@@ -24,8 +20,6 @@ class Tokens:
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
         self.clock = clock
-        self._cache: dict[str, tuple[float, int, str, float, float]] = {}
-        self._lock = threading.Lock()
 
     def issue(self, tx: Tx, app_id: int, kind: str, ttl: int, overlap: int, reissue: bool = False) -> Issued:
         """A new token; earlier ones of the same kind stay valid for `overlap` seconds at most.
@@ -37,7 +31,6 @@ class Tokens:
         h = token_hash(token)
         tx.insert_token(h, app_id, kind, now, now + ttl, token if reissue else "")
         tx.cap_token_expiry(app_id, kind, now + overlap, h)
-        self.forget()
         tx.purge_tokens(app_id, kind, now - 86400)
         return Issued(token, ttl)
 
@@ -47,25 +40,15 @@ class Tokens:
         return (live[0][3], live[0][1], live[0][2]) if live and live[0][3] else None
 
     def check(self, token: str, kind_ttl: dict[str, int]) -> tuple[int, str]:
-        """(app_id, kind) of a valid token, or Unauthorized("invalid" | "expired")."""
-        h = token_hash(token)
-        mono = time.monotonic()
-        hit = self._cache.get(h)
-        if hit is None or mono - hit[0] > CHECK_CACHE_SECONDS:
-            row = self.store.read().token(h)
-            if row is None:
-                raise Unauthorized("invalid")
-            hit = (mono, int(row[0]), str(row[1]), float(row[2]), float(row[3]))
-            with self._lock:
-                if len(self._cache) > 100_000:
-                    self._cache.clear()
-                self._cache[h] = hit
-        _, app_id, kind, issued, expires = hit
+        """(app_id, kind) of a valid token, or Unauthorized("invalid" | "expired").
+
+        The row is read on every call, not cached: another process may have superseded the
+        token a moment ago (one primary-key lookup; microseconds on SQLite)."""
+        row = self.store.read().token(token_hash(token))
+        if row is None:
+            raise Unauthorized("invalid")
+        app_id, kind, issued, expires = int(row[0]), str(row[1]), float(row[2]), float(row[3])
         if self.clock.now() >= expires:
             superseded = expires < issued + kind_ttl.get(kind, 0) - 1
             raise Unauthorized("invalid" if superseded else "expired")
         return app_id, kind
-
-    def forget(self) -> None:
-        with self._lock:
-            self._cache.clear()

@@ -52,9 +52,18 @@ def pg_sql(sql: str) -> str:
     return out
 
 
+def _param(p: Any) -> Any:
+    if isinstance(p, bool):  # SQLite stores booleans as 0/1; PostgreSQL will not cast them
+        return int(p)
+    if isinstance(p, str) and "\x00" in p:
+        # PostgreSQL text cannot hold NUL. Map it the same way on every write and lookup, so an
+        # id with NUL is simply an id that is not there (as on SQLite), not a database error.
+        return p.replace("\x00", "\ufffd")
+    return p
+
+
 def _params(params: Sequence[Any]) -> Sequence[Any]:
-    # SQLite stores booleans as 0/1; PostgreSQL will not cast bool to an integer column.
-    return [int(p) if isinstance(p, bool) else p for p in params]
+    return [_param(p) for p in params]
 
 
 def parse_url(url: str) -> tuple[str, str]:
@@ -109,15 +118,32 @@ class PgReadRows(PgRows):
         self.store = store
         super().__init__(store._pool.getconn())
 
+    in_snapshot = False
+
     def _retry(self, call: Callable[[], Any]) -> Any:
         try:
             return call()
         except Unavailable as first:
-            if not self.conn.closed and not self.conn.broken:
-                raise  # the server answered, but with trouble (e.g. shutting down): do not hammer it
+            if self.in_snapshot or (not self.conn.closed and not self.conn.broken):
+                raise  # inside a snapshot a new connection would be another snapshot; or the server said no
             log.warning("read connection lost, reconnecting: %s", first)
             self.store._replace(self)
             return call()
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside see one committed state (REPEATABLE READ, READ ONLY); nested: as is."""
+        if self.in_snapshot:
+            yield
+            return
+        self._retry(lambda: PgRows._exec(self, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+        self.in_snapshot = True
+        try:
+            yield
+        finally:
+            self.in_snapshot = False
+            with contextlib.suppress(*TRANSIENT):
+                self.conn.execute("COMMIT")
 
     def _exec(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self._retry(lambda: PgRows._exec(self, sql, params))
@@ -128,19 +154,33 @@ class PgReadRows(PgRows):
 
 
 class PgTx(PgRows, Tx):
-    """The group's rows. Savepoint bookkeeping rides in one pipeline with the op's first statement."""
+    """The group's rows. An op's first statement opens its savepoint, in one pipeline with it.
+
+    Unlike SQLite, a failed SELECT aborts a PostgreSQL transaction too, so any statement opens
+    the savepoint (it costs no extra round trip), and the RELEASE owed by the op before rides
+    along as well (COMMIT releases the last one).
+    """
 
     def __init__(self, conn: psycopg.Connection[Any], backend: _PgTxBackend) -> None:
         super().__init__(conn)
         self.backend = backend
+        self.savepoint_open = False
         self.group: dict[Any, Any] = {}
         self.before_commit: list[Callable[[], None]] = []
         self.after_group: list[Callable[[], None]] = []
         self.after_commit: list[Callable[[], None]] = []
         self.on_abort: list[Callable[[], None]] = []
 
+    def _prefix(self) -> list[str]:
+        out = ["RELEASE op"] if self.backend.owes_release else []
+        self.backend.owes_release = False
+        if not self.savepoint_open:
+            out.append("SAVEPOINT op")
+            self.savepoint_open = True
+        return out
+
     def _exec(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        prefix = self.backend.take_prefix()
+        prefix = self._prefix()
         if not prefix:
             return super()._exec(sql, params)
         try:
@@ -153,24 +193,19 @@ class PgTx(PgRows, Tx):
             raise Unavailable(f"database unavailable: {exc}") from exc
 
     def _executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        for stmt in self.backend.take_prefix():
+        for stmt in self._prefix():
             super()._exec(stmt)
         super()._executemany(sql, rows)
 
 
 class _PgTxBackend:
-    """The writer's connection. A broken connection fails its group and is replaced at the next BEGIN.
-
-    Each op's SAVEPOINT is sent only with its first statement, and the RELEASE of the op before
-    with it (COMMIT releases the last): round trips, not SQL, are what a write costs here.
-    """
+    """The writer's connection. A broken connection fails its group and is replaced at the next BEGIN."""
 
     def __init__(self, conninfo: str, schema: str) -> None:
         self.conninfo, self.schema = conninfo, schema
         self.lock = lock_key(schema, "write")
         self.conn: psycopg.Connection[Any] | None = None
-        self._savepoint = "none"  # "wanted" by the writer, "set" once sent to the server
-        self._release = False  # a RELEASE owed for the previous op's savepoint
+        self.owes_release = False  # the last op's savepoint, released with the next statement
 
     def _connection(self) -> psycopg.Connection[Any]:
         if self.conn is None or self.conn.closed or self.conn.broken:
@@ -181,7 +216,7 @@ class _PgTxBackend:
         return self.conn
 
     def begin(self) -> PgTx:
-        self._savepoint, self._release = "none", False
+        self.owes_release = False
         # Nothing has run yet, so a lost connection is safe to retry once on a new one.
         for attempt in (1, 2):
             conn = self._connection()
@@ -196,17 +231,6 @@ class _PgTxBackend:
                     raise
         raise AssertionError("unreachable")
 
-    def take_prefix(self) -> list[str]:
-        """Statements owed before the op's next one: RELEASE of the last op, SAVEPOINT of this one."""
-        out = []
-        if self._release:
-            out.append("RELEASE op")
-            self._release = False
-        if self._savepoint == "wanted":
-            out.append("SAVEPOINT op")
-            self._savepoint = "set"
-        return out
-
     def _quiet(self, sql: str) -> None:
         """Savepoint bookkeeping must not kill the writer thread: a dead connection fails the COMMIT."""
         conn = self.conn
@@ -218,26 +242,23 @@ class _PgTxBackend:
             log.warning("write connection failed during %s", sql)
 
     def savepoint(self) -> None:
-        self._savepoint = "wanted"
+        """Opened lazily by `PgTx` with the op's first statement."""
 
     def release(self) -> None:
-        self._release = self._release or self._savepoint == "set"
-        self._savepoint = "none"
+        self.owes_release = True
 
     def rollback_to(self) -> None:
-        if self._savepoint == "set":  # an op that ran no SQL has nothing to undo
-            self._quiet("ROLLBACK TO op")
-            self._release = True
-        self._savepoint = "none"
+        self._quiet("ROLLBACK TO op")
+        self.owes_release = True
 
     def commit(self) -> None:
-        self._savepoint, self._release = "none", False  # COMMIT releases every savepoint
+        self.owes_release = False  # COMMIT releases every savepoint
         if self.conn is None or self.conn.closed or self.conn.broken:
             raise Unavailable("write connection lost before COMMIT")
         self.conn.execute("COMMIT")
 
     def rollback(self) -> None:
-        self._savepoint, self._release = "none", False
+        self.owes_release = False
         conn = self.conn
         if conn is None or conn.closed or conn.broken:
             return
@@ -263,7 +284,7 @@ def connect(conninfo: str, schema: str, **kwargs: Any) -> psycopg.Connection[Any
 class PostgresStore:
     backend = "postgresql"
 
-    def __init__(self, url: str, pool_size: int = 8) -> None:
+    def __init__(self, url: str, pool_size: int = 16) -> None:
         self.url = url
         self.conninfo, self.schema = parse_url(url)
         self._local = threading.local()
