@@ -186,3 +186,13 @@ def test_an_unsupported_database_url_fails_clearly(command: list[str], tmp_path:
     assert "unsupported database URL 'mysql://root@localhost/polytag'" in done.stderr
     assert "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+def test_a_database_that_is_down_fails_clearly() -> None:
+    """No traceback when PostgreSQL does not answer: one line saying so, and a non-zero exit."""
+    for args in (["apps"], ["serve", "--port", "0"]):
+        got = subprocess.run([sys.executable, "-m", "polytag", *args, "--db", "postgresql://postgres@127.0.0.1:1/test"],
+                             capture_output=True, text=True, timeout=60)
+        assert got.returncode != 0
+        assert "cannot connect to the database" in got.stderr
+        assert "Traceback" not in got.stderr

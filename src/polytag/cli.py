@@ -12,6 +12,7 @@ import click
 
 from polytag import __version__, dialects, seed
 from polytag.config import DEFAULT_DB, Settings
+from polytag.errors import PolytagError
 
 
 @click.group()
@@ -27,7 +28,7 @@ def _service(db: str):
     found = dialects.discover()
     try:
         store = open_store(db)
-    except ValueError as exc:
+    except (ValueError, PolytagError) as exc:  # a bad URL, a database that is down
         raise click.ClickException(str(exc)) from exc
     return Service(store, dialects.presets(found)), found
 
@@ -58,7 +59,7 @@ def serve(host: str, port: int, db: str, seeds: tuple[str, ...], admin_key: str 
     settings = Settings(db=db, host=host, port=port, seeds=seeds, admin_key=admin_key, id_seed=id_seed)
     try:
         service, _ = build_service(settings)
-    except (ValueError, seed.SeedError) as exc:
+    except (ValueError, seed.SeedError, PolytagError) as exc:
         raise click.ClickException(str(exc)) from exc
     app = create_app(settings, service, close_store=True)
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)

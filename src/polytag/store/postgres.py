@@ -12,7 +12,6 @@ on a fresh connection, and a group whose connection broke fails as a whole, neve
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import re
@@ -20,7 +19,6 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -31,7 +29,7 @@ from polytag.errors import Unavailable
 from polytag.store import migrations
 from polytag.store.base import Tx
 from polytag.store.rows import Rows
-from polytag.store.writer import GroupWriter, LoopWriter
+from polytag.store.writer import GroupWriter, WriterHost
 
 T = TypeVar("T")
 log = logging.getLogger("polytag.store")
@@ -281,7 +279,7 @@ def connect(conninfo: str, schema: str, **kwargs: Any) -> psycopg.Connection[Any
         raise Unavailable(f"cannot connect to the database: {exc}") from exc
 
 
-class PostgresStore:
+class PostgresStore(WriterHost):
     backend = "postgresql"
 
     def __init__(self, url: str, pool_size: int = 16) -> None:
@@ -296,8 +294,7 @@ class PostgresStore:
             kwargs={"autocommit": True, "options": f"-c search_path={self.schema}"},
             timeout=30.0,
         )
-        self._writer = GroupWriter(_PgTxBackend(self.conninfo, self.schema))
-        self._loop_writer: LoopWriter | None = None
+        self._writer = GroupWriter(self._tx_backend())
 
     def migrate(self) -> list[int]:
         """Create the schema and apply pending migrations, under a session advisory lock.
@@ -348,30 +345,8 @@ class PostgresStore:
         except psycopg.Error as exc:
             raise Unavailable(f"database unavailable: {exc}") from exc
 
-    def submit(self, op: Callable[[Tx], T]) -> Future[T]:
-        loop_writer = self._loop_writer
-        if loop_writer is not None:
-            return loop_writer.submit(op)
-        return self._writer.submit(op)
-
-    def attach_loop(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Run write groups on `loop` from now on (a server does this at startup)."""
-        self._loop_writer = LoopWriter(_PgTxBackend(self.conninfo, self.schema), loop)
-
-    async def detach_loop(self) -> None:
-        """Settle every queued write, then go back to the writer thread."""
-        lw = self._loop_writer
-        if lw is not None:
-            await lw.drain()
-            self._loop_writer = None
-            lw.close()
-
-    def write(self, op: Callable[[Tx], T]) -> T:
-        return self.submit(op).result()
-
-    @property
-    def writer(self) -> GroupWriter:
-        return self._writer
+    def _tx_backend(self) -> _PgTxBackend:
+        return _PgTxBackend(self.conninfo, self.schema)
 
     def close(self) -> None:
         self._writer.close()

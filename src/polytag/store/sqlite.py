@@ -6,14 +6,12 @@ Group commit keeps that affordable (one fsync per group, not per request).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlparse
@@ -21,7 +19,7 @@ from urllib.parse import parse_qs, urlparse
 from polytag.store import migrations
 from polytag.store.base import Tx
 from polytag.store.rows import Rows
-from polytag.store.writer import GroupWriter, LoopWriter
+from polytag.store.writer import GroupWriter, WriterHost
 
 T = TypeVar("T")
 log = logging.getLogger("polytag.store")
@@ -121,7 +119,7 @@ def sqlite_path(url: str) -> tuple[str, dict[str, str]]:
     return path or ":memory:", opts
 
 
-class SQLiteStore:
+class SQLiteStore(WriterHost):
     backend = "sqlite"
 
     def __init__(self, url: str) -> None:
@@ -136,8 +134,7 @@ class SQLiteStore:
         self._readers: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self.migrate()
-        self._writer = GroupWriter(_SQLiteTxBackend(path, self.synchronous))
-        self._loop_writer: LoopWriter | None = None
+        self._writer = GroupWriter(self._tx_backend())
 
     def migrate(self) -> list[int]:
         """Apply pending migrations; safe when two processes start at once (BEGIN IMMEDIATE)."""
@@ -175,30 +172,8 @@ class SQLiteStore:
             rows = self._local.rows = SQLiteRows(conn)
         return rows
 
-    def submit(self, op: Callable[[Tx], T]) -> Future[T]:
-        loop_writer = self._loop_writer
-        if loop_writer is not None:
-            return loop_writer.submit(op)
-        return self._writer.submit(op)
-
-    def attach_loop(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Run write groups on `loop` from now on (a server does this at startup)."""
-        self._loop_writer = LoopWriter(_SQLiteTxBackend(self.path, self.synchronous), loop)
-
-    async def detach_loop(self) -> None:
-        """Settle every queued write, then go back to the writer thread."""
-        lw = self._loop_writer
-        if lw is not None:
-            await lw.drain()
-            self._loop_writer = None
-            lw.close()
-
-    def write(self, op: Callable[[Tx], T]) -> T:
-        return self.submit(op).result()
-
-    @property
-    def writer(self) -> GroupWriter:
-        return self._writer
+    def _tx_backend(self) -> _SQLiteTxBackend:
+        return _SQLiteTxBackend(self.path, self.synchronous)
 
     def close(self) -> None:
         self._writer.close()

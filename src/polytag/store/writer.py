@@ -239,3 +239,40 @@ class LoopWriter:
     def close(self) -> None:
         self._pool.shutdown(wait=True)
         self._backend.close()
+
+
+class WriterHost:
+    """What every store does with its writers: a thread for synchronous callers, and the
+    event loop of a server once one attaches. A store supplies `_tx_backend()` (a new write
+    connection) and sets `self._writer = GroupWriter(self._tx_backend())` when it opens."""
+
+    _writer: GroupWriter
+    _loop_writer: LoopWriter | None = None
+
+    def _tx_backend(self) -> TxBackend:
+        raise NotImplementedError
+
+    def submit(self, op: Op) -> Future[Any]:
+        loop_writer = self._loop_writer
+        if loop_writer is not None:
+            return loop_writer.submit(op)
+        return self._writer.submit(op)
+
+    def write(self, op: Op) -> Any:
+        return self.submit(op).result()
+
+    def attach_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Run write groups on `loop` from now on (a server does this at startup)."""
+        self._loop_writer = LoopWriter(self._tx_backend(), loop)
+
+    async def detach_loop(self) -> None:
+        """Settle every queued write, then go back to the writer thread."""
+        lw = self._loop_writer
+        if lw is not None:
+            await lw.drain()
+            self._loop_writer = None
+            lw.close()
+
+    @property
+    def writer(self) -> GroupWriter:
+        return self._writer
