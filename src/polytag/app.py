@@ -8,12 +8,10 @@ import importlib
 from collections.abc import AsyncIterator, Mapping
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from polytag import __version__, dialects, seed
+from polytag import dialects, seed
 from polytag.config import Settings
 from polytag.core.service import Service
 from polytag.store import open_store
@@ -41,11 +39,7 @@ def create_app(
         service, found = build_service(settings)
     svc = service
 
-    async def health(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", "version": __version__, "backend": svc.store.backend,
-                             "dialects": sorted(found)})
-
-    routes: list[BaseRoute] = [Route("/_polytag/health", health)]
+    routes: list[BaseRoute] = []
     for front_end in FRONT_ENDS:  # each module exposes routes(service, settings, dialects)
         try:
             module = importlib.import_module(front_end)

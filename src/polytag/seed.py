@@ -38,8 +38,16 @@ def validate(doc: Any, where: str = "seed") -> dict[str, Any]:
     return dict(doc)
 
 
+def extra_kinds() -> dict[str, Any]:
+    """Seed kinds that are not wire dialects (each exposes `seed_app`), e.g. `native`."""
+    from polytag.core import native
+
+    return {native.KIND: native}
+
+
 def apply(service: Service, doc: Mapping[str, Any], dialects: Mapping[str, Any]) -> list[App]:
     """Create or update every app of the document; unknown dialects are an error, not a skip."""
+    dialects = {**extra_kinds(), **dialects}
     apps = []
     for i, entry in enumerate(doc.get("apps", [])):
         kind = entry["dialect"]

@@ -6,6 +6,10 @@ with the ordinals it selects, always within `universe` (the app's reachable subj
 
 from __future__ import annotations
 
+import base64
+import binascii
+import functools
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -58,22 +62,82 @@ def evaluate(expr: Expr, index: AppIndex, universe: BitMap) -> BitMap:
 
 
 def _eval(expr: Expr, index: AppIndex, universe: BitMap) -> BitMap:
+    """May return a bitmap the index or the expression owns: callers combine, never mutate."""
     match expr:
         case Everyone():
-            return BitMap(universe)
+            return universe
         case TagRef(ord=int() as o):
-            return BitMap(index.members(o))
+            return index.members(o)
         case TagRef():  # a tag nobody carries
             return BitMap()
         case Members(ords=ords):
-            return BitMap(ords)
+            return ords
         case Not(item=item):
             return universe - _eval(item, index, universe)
         case And(items=items):
             if not items:
                 return BitMap(universe)
-            parts = [_eval(i, index, universe) for i in items]
-            return BitMap.intersection(*parts) if len(parts) > 1 else parts[0]
+            parts = sorted((_eval(i, index, universe) for i in items), key=len)
+            # `a & b & c` beats BitMap.intersection(a, b, c) ~8x (perf-baselines §2)
+            return functools.reduce(operator.and_, parts)
         case Or(items=items):
             return BitMap.union(*[_eval(i, index, universe) for i in items]) if items else BitMap()
     raise TypeError(f"not an audience expression: {expr!r}")
+
+
+# --- the native API's face: counts and keyset pages over an evaluated audience ---
+def universe_of(n_subjects: int) -> BitMap:
+    """Every subject ordinal of an app with `n_subjects` (ordinals are dense)."""
+    bm = BitMap()
+    if n_subjects:
+        bm.add_range(0, n_subjects)
+    return bm
+
+
+def count(expr: Expr, index: AppIndex, universe: BitMap) -> int:
+    """len(evaluate(...)); an AND's last intersection is only counted, never materialised."""
+    with index.lock:
+        if isinstance(expr, And) and len(expr.items) > 1:
+            parts = sorted((_eval(i, index, universe) for i in expr.items), key=len)
+            head = functools.reduce(operator.and_, parts[:-1])
+            if _covers(universe, head):
+                return int(head.intersection_cardinality(parts[-1]))
+            return len(head & parts[-1] & universe)
+        got = _eval(expr, index, universe)
+        if _covers(universe, got):  # a dense universe already holds every result: skip one AND
+            return len(got)
+        return len(got & universe)
+
+
+def _covers(universe: BitMap, bm: BitMap) -> bool:
+    """True when `universe` is a dense range holding every member of `bm` (cheap checks only)."""
+    if not bm:
+        return True
+    return bool(universe) and universe.min() == 0 and len(universe) == universe.max() + 1 \
+        and bm.max() <= universe.max()
+
+
+def page_after(members: BitMap, after: int | None, limit: int) -> tuple[list[int], int | None]:
+    """Up to `limit` ordinals of `members` above `after` (keyset by rank), and the next key."""
+    start = 0 if after is None else members.rank(after)
+    ords = list(members[start:start + limit])
+    more = start + len(ords) < len(members)
+    return ords, (ords[-1] if ords and more else None)
+
+
+def encode_cursor(ord_: int | None) -> str | None:
+    """An opaque page cursor for the last ordinal of a page."""
+    return None if ord_ is None else base64.urlsafe_b64encode(f"o{ord_}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    """The ordinal inside a cursor; ValueError for one this module did not make."""
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise ValueError("bad cursor") from exc
+    if not raw.startswith("o") or not raw[1:].isdigit():
+        raise ValueError("bad cursor")
+    return int(raw[1:])

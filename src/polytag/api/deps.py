@@ -1,0 +1,18 @@
+"""Request-scoped helpers shared by the routers: the Service and the app named in the path."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from polytag.core.models import App
+from polytag.core.service import Service
+
+
+def service_of(request: Request) -> Service:
+    svc: Service = request.app.state.service
+    return svc
+
+
+def app_of(request: Request, app: str) -> App:
+    """The app addressed by name: appid (WeChat), sdkappid (IM), name (JuziBot, native)."""
+    return service_of(request).apps.get(app)
