@@ -34,10 +34,30 @@ class AppIndex:
         self.seq = 0
         self.folded_seq = 0
         self.bitmaps: dict[int, BitMap] = {}
-        self.counts = np.zeros(1024, dtype=np.uint16)
+        # per-subject tag counts: only capped writes need them, so they are built from the
+        # bitmaps on first use (a cold start that only reads never pays for them)
+        self._counts: np.ndarray | None = np.zeros(1024, dtype=np.uint16)
+        self._n_subjects = 0
         self.lock = threading.RLock()
         # (tag, chunk) -> the last seq that changed it, until a fold writes it out
         self.dirty: dict[tuple[int, int], int] = {}
+
+    @property
+    def counts(self) -> np.ndarray:
+        if self._counts is None:
+            with self.lock:
+                if self._counts is None:
+                    self.rebuild_counts(self._n_subjects)
+        assert self._counts is not None
+        return self._counts
+
+    @counts.setter
+    def counts(self, value: np.ndarray) -> None:
+        self._counts = value
+
+    def defer_counts(self, n_subjects: int) -> None:
+        """Forget the counts; they are rebuilt from the bitmaps when first asked for."""
+        self._counts, self._n_subjects = None, n_subjects
 
     # reads -----------------------------------------------------------------
     def members(self, tag_ord: int) -> BitMap:
@@ -87,7 +107,7 @@ class AppIndex:
         self.bitmaps.setdefault(tag_ord, BitMap())
 
     def _count(self, subjects: BitMap, delta: int) -> None:
-        if not subjects:
+        if not subjects or self._counts is None:  # not built yet: the bitmaps already say it
             return
         arr = ords_array(subjects)
         top = int(arr[-1])

@@ -88,7 +88,7 @@ class Memberships:
                 if tag_ord in idx.bitmaps:
                     idx.bitmaps[tag_ord] |= BitMap.deserialize(bytes(bits))
             idx.seq = idx.folded_seq = folded
-            idx.rebuild_counts(n_subjects)
+            idx.defer_counts(n_subjects)
             for seq, tag_ord, op, blob in log:
                 idx.apply(seq, tag_ord, op, BitMap.deserialize(bytes(blob)))
         return idx
