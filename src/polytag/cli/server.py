@@ -1,0 +1,120 @@
+"""The server and its database: serve, seed, apps, migrate."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import socket
+import sys
+from collections.abc import Iterator
+
+import click
+
+from polytag import seed
+from polytag.cli import _service, main  # noqa: F401
+from polytag.config import DEFAULT_DB, Settings
+from polytag.errors import PolytagError
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int, help="0 takes a free port")
+@click.option("--db", default=DEFAULT_DB, show_default=True, envvar="POLYTAG_DB")
+@click.option("--seed", "seeds", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="seed file applied at start (repeatable)")
+@click.option("--admin-key", envvar="POLYTAG_ADMIN_KEY", default=None,
+              help="Bearer key for the native API and the control plane (env POLYTAG_ADMIN_KEY)")
+@click.option("--log-level", default="warning", show_default=True)
+@click.option("--id-seed", default="", envvar="POLYTAG_ID_SEED",
+              help="make tokens, TaskIds and JuziBot ids deterministic for the same sequence of calls")
+def serve(host: str, port: int, db: str, seeds: tuple[str, ...], admin_key: str | None, log_level: str,
+          id_seed: str) -> None:
+    """Start the server; prints `polytag ready on http://HOST:PORT` once it accepts connections."""
+    import uvicorn
+
+    from polytag.admin import is_loopback
+    from polytag.app import build_service, create_app
+
+    if not admin_key and not is_loopback(host):
+        raise click.ClickException(
+            f"refusing to serve on {host} without an admin key: the native API and the control plane "
+            "would be open to the network. Pass --admin-key (or POLYTAG_ADMIN_KEY), or bind 127.0.0.1.")
+    settings = Settings(db=db, host=host, port=port, seeds=seeds, admin_key=admin_key, id_seed=id_seed)
+    try:
+        service, _ = build_service(settings)
+    except (ValueError, seed.SeedError, PolytagError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    app = create_app(settings, service, close_store=True)
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        service.store.close()
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
+    bound = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on",
+                            loop="auto", http="auto", timeout_graceful_shutdown=5)
+    shown = f"[{host}]" if ":" in host else host
+
+    class ReadyServer(uvicorn.Server):
+        """Says so on stdout once it listens (tests and scripts wait for the line), and exits 0
+        after a graceful shutdown on SIGINT/SIGTERM (uvicorn re-raises the signal otherwise)."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            previous = {s: signal.signal(s, self.handle_exit) for s in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for s, handler in previous.items():
+                    signal.signal(s, handler)
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                click.echo(f"polytag ready on http://{shown}:{bound}")
+                sys.stdout.flush()
+
+    # uvicorn picks the loop (uvloop when installed); a plain asyncio.run() here cost 50x
+    ReadyServer(config).run(sockets=[sock])
+
+
+@main.command("seed")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--db", default=DEFAULT_DB, show_default=True, envvar="POLYTAG_DB")
+def seed_cmd(file: str, db: str) -> None:
+    """Apply a seed file (idempotent: apps already present are updated)."""
+    service, found = _service(db)
+    try:
+        apps = seed.apply(service, seed.load(file), found)
+    except seed.SeedError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        service.store.close()
+    for app in apps:
+        click.echo(f"seeded {app.dialect} app {app.name}")
+
+
+@main.command()
+@click.option("--db", default=DEFAULT_DB, show_default=True, envvar="POLYTAG_DB")
+def apps(db: str) -> None:
+    """List the apps with their dialect, subject and tag counts."""
+    service, _ = _service(db)
+    try:
+        rows = service.store.read()
+        click.echo(f"{'dialect':<12} {'app':<36} {'subjects':>10} {'tags':>6}")
+        for app in service.apps.list():
+            click.echo(f"{app.dialect:<12} {app.name:<36} {rows.count_subjects(app.id):>10} "
+                       f"{rows.count_tags(app.id):>6}")
+    finally:
+        service.store.close()
+
+
+@main.command()
+@click.option("--db", default=DEFAULT_DB, show_default=True, envvar="POLYTAG_DB")
+def migrate(db: str) -> None:
+    """Apply pending schema migrations (also done at every start)."""
+    service, _ = _service(db)
+    service.store.close()
+    click.echo(f"schema up to date ({db})")
