@@ -75,7 +75,9 @@ def build(db: str, followers: int) -> None:
     found = dialects.discover()
     svc = Service(open_store(db), dialects.presets(found))
     try:
-        app = seed_app(svc, {"appid": APPID, "secret": SECRET, "followers": []})
+        # no daily call quota for the bench app (the emulator's WeChat quotas would stop it)
+        app = seed_app(svc, {"appid": APPID, "secret": SECRET, "followers": [],
+                             "limits": {"daily_quotas": {"*": 0}}})
         ids = [f"o{i:027d}" for i in range(followers)]
         step = 200_000
         for start in range(0, followers, step):

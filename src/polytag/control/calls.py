@@ -46,6 +46,12 @@ class AppHints:
     def app_of(self, call: Call) -> App | None:
         if call.app is not None:
             return call.app
+        if "app_hint" not in call.extra:  # faults and quotas both ask: resolve once per call
+            call.extra["app_hint"] = self._resolve(call)
+        hint: App | None = call.extra["app_hint"]
+        return hint
+
+    def _resolve(self, call: Call) -> App | None:
         svc, q = call.service, call.query
         try:
             if call.dialect.name == "wechat":
