@@ -237,3 +237,36 @@ def test_a_cold_load_racing_a_fold_in_another_process_sees_every_entry(
 
     cold = Memberships(other.store).index(app, FoldAfterChunks(other.store.read(), fold))  # type: ignore[arg-type]
     assert {t: set(bm) for t, bm in cold.bitmaps.items() if bm} == {t1.ord: {0}, t2.ord: {1}}
+
+
+IM = {"dialect": "tencent_im", "sdkappid": 1400000777, "key": "m" * 64, "admin": "administrator",
+      "accounts": ["mp_u1", "mp_u2"], "rate_limits": {"*": 0}}
+
+
+def test_im_per_account_tag_cap_holds_under_concurrent_adds_from_both(live_server: Callable[..., LiveServer]) -> None:
+    """Tencent IM's 100 tags per account, hammered through two processes: never more, all or nothing."""
+    from polytag.testing import usersig
+
+    servers = [live_server({"apps": [IM]}), live_server()]
+    query = {"sdkappid": IM["sdkappid"], "identifier": IM["admin"], "random": 7, "contenttype": "json",
+             "usersig": usersig(int(IM["sdkappid"]), str(IM["key"]), str(IM["admin"]))}
+    clients = [httpx.Client(base_url=s.url, timeout=WAIT, params=query) for s in servers]
+    try:
+        # 30 requests of 5 new tags each for both accounts: 150 tags tried, 100 fit
+        jobs = [(clients[i % 2], [f"t{i}_{j}" for j in range(5)]) for i in range(30)]
+
+        def add(job: tuple[httpx.Client, list[str]]) -> int:
+            body = {"UserTags": [{"To_Account": a, "Tags": job[1]} for a in IM["accounts"]]}
+            return int(job[0].post("/v4/all_member_push/im_add_tag", json=body).json()["ErrorCode"])
+
+        with ThreadPoolExecutor(8) as pool:
+            codes = list(pool.map(add, jobs))
+        assert codes.count(0) == 20 and set(codes) == {0, 90032}
+        got = [c.post("/v4/all_member_push/im_get_tag", json={"To_Account": IM["accounts"]}).json()["UserTags"]
+               for c in clients]
+        assert got[0] == got[1]  # both processes agree
+        tags = [set(u["Tags"]) for u in got[0]]
+        assert len(tags[0]) == 100 and tags[0] == tags[1]  # all or nothing across the two accounts
+    finally:
+        for c in clients:
+            c.close()
