@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 
+from polytag.core.ids import token_hash as secret_hash  # one SHA-256 rule for every stored secret
 from polytag.core.models import App
 from polytag.dialects import Call
 from polytag.errors import Unauthorized
 
 DIALECT_NAME = "juzibot"
 
-
-def secret_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 async def authenticate(call: Call) -> App:

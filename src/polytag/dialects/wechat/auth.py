@@ -6,11 +6,11 @@ stored by hash, valid 7200 s; a new `token` leaves the previous one 300 s of ove
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 from typing import Any
 
+from polytag.core.ids import token_hash as secret_hash  # one SHA-256 rule for every stored secret
 from polytag.core.models import App
 from polytag.core.service import Service
 from polytag.dialects import Call, VendorError
@@ -25,9 +25,6 @@ FORCE_PER_DAY = 20
 FORCE_MIN_GAP = 30
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{16,512}$")
 
-
-def secret_hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 async def authenticate(call: Call) -> App:
