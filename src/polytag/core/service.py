@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -164,11 +165,9 @@ class Service:
         return Page(items, items[-1] if items else None, total)
 
 
-def _subject(row: tuple[object, ...]) -> Subject:
-    import json
-
+def _subject(row: tuple[Any, ...]) -> Subject:
     ord_, ext, active, black, remark, created, props = row
     return Subject(
-        ord=int(ord_), ext_id=str(ext), active=bool(active), remark=str(remark),  # type: ignore[call-overload]
-        created_at=int(created), props={**json.loads(str(props)), "blacklisted": bool(black)},  # type: ignore[call-overload]
+        ord=int(ord_), ext_id=str(ext), active=bool(active), remark=str(remark), created_at=int(created),
+        props={**json.loads(str(props)), "blacklisted": bool(black)},
     )
