@@ -62,7 +62,8 @@ def create_app(
     rest = Starlette(routes=routes, lifespan=lifespan)
     rest.state.service = svc
     rest.state.dialects = found
-    prefixes = {d.prefix + "/": dialects.DialectApp(d, svc) for d in found.values()}
+    cap = settings.max_body_bytes
+    prefixes = {d.prefix + "/": dialects.DialectApp(d, svc, cap) for d in found.values()}
     return PrefixDispatch(prefixes, rest)
 
 

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 
 DEFAULT_DB = "sqlite:///polytag.db"
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024  # 1 MiB: a request body past it is refused in the envelope
 
 
 @dataclass(frozen=True)
@@ -16,3 +17,5 @@ class Settings:
     seeds: tuple[str, ...] = ()
     admin_key: str | None = field(default_factory=lambda: os.environ.get("POLYTAG_ADMIN_KEY") or None)
     id_seed: str = ""
+    max_body_bytes: int = field(default_factory=lambda: int(
+        os.environ.get("POLYTAG_MAX_BODY_BYTES") or DEFAULT_MAX_BODY_BYTES))

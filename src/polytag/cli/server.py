@@ -12,7 +12,7 @@ import click
 
 from polytag import seed
 from polytag.cli import _service, main  # noqa: F401
-from polytag.config import DEFAULT_DB, Settings
+from polytag.config import DEFAULT_DB, DEFAULT_MAX_BODY_BYTES, Settings
 from polytag.errors import PolytagError
 
 
@@ -27,8 +27,11 @@ from polytag.errors import PolytagError
 @click.option("--log-level", default="warning", show_default=True)
 @click.option("--id-seed", default="", envvar="POLYTAG_ID_SEED",
               help="make tokens, TaskIds and JuziBot ids deterministic for the same sequence of calls")
+@click.option("--max-body-bytes", default=DEFAULT_MAX_BODY_BYTES, show_default=True,
+              type=click.IntRange(min=1), envvar="POLYTAG_MAX_BODY_BYTES",
+              help="request body cap; a larger body is refused in the dialect's envelope (native API: 413)")
 def serve(host: str, port: int, db: str, seeds: tuple[str, ...], admin_key: str | None, log_level: str,
-          id_seed: str) -> None:
+          id_seed: str, max_body_bytes: int) -> None:
     """Start the server; prints `polytag ready on http://HOST:PORT` once it accepts connections."""
     import uvicorn
 
@@ -39,7 +42,8 @@ def serve(host: str, port: int, db: str, seeds: tuple[str, ...], admin_key: str 
         raise click.ClickException(
             f"refusing to serve on {host} without an admin key: the native API and the control plane "
             "would be open to the network. Pass --admin-key (or POLYTAG_ADMIN_KEY), or bind 127.0.0.1.")
-    settings = Settings(db=db, host=host, port=port, seeds=seeds, admin_key=admin_key, id_seed=id_seed)
+    settings = Settings(db=db, host=host, port=port, seeds=seeds, admin_key=admin_key, id_seed=id_seed,
+                        max_body_bytes=max_body_bytes)
     try:
         service, _ = build_service(settings)
     except (ValueError, seed.SeedError, PolytagError) as exc:

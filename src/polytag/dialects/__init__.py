@@ -23,6 +23,7 @@ from polytag.core.limits import Limits
 from polytag.core.models import App
 from polytag.core.service import Service
 from polytag.dialects import _wire
+from polytag.errors import LimitExceeded
 
 log = logging.getLogger("polytag.dialects")
 
@@ -110,17 +111,21 @@ class DialectApp:
     hot path, and the HTTP stack's own cost is what the benchmarks compare against.
     """
 
-    def __init__(self, dialect: Dialect, service: Service) -> None:
+    def __init__(self, dialect: Dialect, service: Service, max_body: int | None = None) -> None:
         self.dialect, self.service = dialect, service
         self.table = {ep.path: ep for ep in dialect.endpoints}
         self.skip = len(dialect.prefix) + 1
+        self.max_body = max_body  # bytes; None: no cap
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = await read_body(receive)
         path = scope["path"][self.skip:]
         ep = self.table.get(path)
         if ep is None:
             ep = Endpoint(path, (scope["method"],), self._unknown, auth=False)
+        try:
+            body = await read_body(receive, self.max_body, declared_length(scope))
+        except LimitExceeded as exc:  # answered before method and auth, in the dialect's envelope
+            body, ep = b"", Endpoint(ep.path, (scope["method"],), _refuse(exc), auth=False)
         status, payload, rid = await _dispatch(self.dialect, ep, self.service, scope, body)
         await send_bytes(send, status, _wire.dumps(payload), self.dialect.content_type, rid)
 
@@ -128,11 +133,38 @@ class DialectApp:
         raise self.dialect.unknown_path(call.endpoint.path)
 
 
-async def read_body(receive: Receive) -> bytes:
+def _refuse(exc: BaseException) -> Handler:
+    async def refuse(call: Call) -> Any:
+        raise exc
+
+    return refuse
+
+
+def declared_length(scope: Scope) -> int | None:
+    """The request's Content-Length header, when present and a number."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def read_body(receive: Receive, limit: int | None = None, declared: int | None = None) -> bytes:
+    """The whole request body; past `limit` bytes it stops reading (holding at most the cap plus
+    one chunk) and raises LimitExceeded("body_bytes", size so far, limit)."""
+    if limit is not None and declared is not None and declared > limit:
+        raise LimitExceeded("body_bytes", declared, limit)
     chunks = []
+    size = 0
     while True:
         message = await receive()
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if limit is not None and size > limit:
+            raise LimitExceeded("body_bytes", size, limit)
+        chunks.append(chunk)
         if not message.get("more_body"):
             return b"".join(chunks)
 

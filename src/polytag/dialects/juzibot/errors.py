@@ -84,6 +84,8 @@ def code_for(exc: BaseException) -> int:
             return 41001
         case Forbidden():
             return -2
+        case LimitExceeded(limit="body_bytes"):
+            return 47001
         case LimitExceeded(limit="tags_per_app"):
             return 45056
         case LimitExceeded(limit="tags_per_subject"):

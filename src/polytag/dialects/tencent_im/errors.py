@@ -121,6 +121,8 @@ def code_for(exc: BaseException, fam: str) -> int:
             return 40601
         case Invalid():
             return 90001 if push else 70402
+        case LimitExceeded(limit="body_bytes"):  # the request over the body cap: an HTTP-level refusal
+            return 60002
         case LimitExceeded(limit=limit) if limit in _LIMITS:
             return _LIMITS[limit]
         case LimitExceeded(limit="batch:accounts"):

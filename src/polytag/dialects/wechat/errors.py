@@ -97,6 +97,8 @@ def code_for(exc: BaseException) -> int:
             return 45157
         case Invalid():
             return 47001
+        case LimitExceeded(limit="body_bytes"):  # no documented "post data too long" code
+            return 47001
         case LimitExceeded(limit="tags_per_app"):
             return 45056
         case LimitExceeded(limit="tags_per_subject"):
