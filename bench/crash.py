@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.crash_driver import default_pg_dsn, pg_schema_url, run  # noqa: E402
+from tests.crash_trials import default_pg_dsn, pg_schema_url, run  # noqa: E402
 
 
 def main() -> int:

@@ -9,7 +9,8 @@ import json
 
 import httpx
 
-from tests.crash_driver import Plan, Summary, Tamper, im_query, run
+from tests.crash_driver import Plan, im_query
+from tests.crash_trials import Summary, Tamper, run
 
 
 def small(db_url: str, trials: int, tamper: Tamper | None = None) -> tuple[Summary, str]:
