@@ -30,8 +30,16 @@ def masked_body(body: bytes) -> Any:
         doc = json.loads(text)
     except ValueError:
         return text
+    return masked_doc(doc)
+
+
+def masked_doc(doc: Any) -> Any:
+    """A JSON document with credential fields masked at any depth (answers carry tokens too)."""
     if isinstance(doc, dict):
-        return {k: (MASK if k.lower() in SECRET_KEYS and v else v) for k, v in doc.items()}
+        return {k: (MASK if isinstance(k, str) and k.lower() in SECRET_KEYS and v else masked_doc(v))
+                for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [masked_doc(v) for v in doc]
     return doc
 
 

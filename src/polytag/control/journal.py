@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from polytag.control.calls import AppHints, masked, masked_body
+from polytag.control.calls import AppHints, masked, masked_body, masked_doc
 from polytag.dialects import Call
 
 DEFAULT_SIZE = int(os.environ.get("POLYTAG_JOURNAL_SIZE", "1000") or 1000)
@@ -39,7 +39,7 @@ class Entry:
         return {"id": self.id, "time": self.time, "app": self.app, "dialect": self.dialect,
                 "method": self.method, "path": self.path, "query": masked(self.query),
                 "request_body": masked_body(self.body), "request_truncated": self.truncated,
-                "status": self.status, "response_body": self.response,
+                "status": self.status, "response_body": masked_doc(self.response),
                 "latency_ms": round(self.latency_ms, 3), "rid": self.rid}
 
 
