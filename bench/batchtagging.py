@@ -93,7 +93,7 @@ def build(db: str, followers: int) -> None:
             # subject ordinal == follower index (created in order after no others)
             svc.write_sync(lambda tx, t=t, m=members: svc.memberships.add(tx, app, tag_ords[t], m, None))
         idx = svc.memberships.index(app)
-        print(f"built: {followers:,} followers, {sum(len(b) for b in idx.bitmaps.values()):,} memberships",
+        print(f"built: {followers:,} followers, {sum(len(b) for b in idx.loaded().values()):,} memberships",
               flush=True)
     finally:
         svc.store.close()

@@ -236,7 +236,7 @@ def test_a_cold_load_racing_a_fold_in_another_process_sees_every_entry(
         one.store.write(lambda tx: one.memberships._fold(tx, one.memberships.index(app)))
 
     cold = Memberships(other.store).index(app, FoldAfterChunks(other.store.read(), fold))  # type: ignore[arg-type]
-    assert {t: set(bm) for t, bm in cold.bitmaps.items() if bm} == {t1.ord: {0}, t2.ord: {1}}
+    assert {t: set(bm) for t, bm in cold.loaded().items() if bm} == {t1.ord: {0}, t2.ord: {1}}
 
 
 IM = {"dialect": "tencent_im", "sdkappid": 1400000777, "key": "m" * 64, "admin": "administrator",

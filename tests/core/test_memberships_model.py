@@ -57,7 +57,7 @@ def open_service(db_url: str) -> Service:
 def snapshot(svc: Service, app: App, memberships: Memberships) -> tuple[dict[int, set[int]], np.ndarray]:
     idx = memberships.index(app, svc.store.read())
     with idx.lock:
-        bitmaps = {t: set(bm) for t, bm in idx.bitmaps.items()}
+        bitmaps = {t: set(bm) for t, bm in idx.loaded().items()}
         counts = idx.count_of(np.arange(256, dtype=np.uint32)).copy()
     return bitmaps, counts
 
@@ -78,6 +78,7 @@ class MembershipMachine(RuleBasedStateMachine):
         self.ords: dict[str, int] = {}  # tag ext_id -> tag ord
         self.subjects: list[str] = []
         self.names = itertools.count()
+        self.reader = Memberships(self.svc.store)  # another process's index: reads one tag at a time
 
     def teardown(self) -> None:
         self.svc.store.close()
@@ -166,6 +167,7 @@ class MembershipMachine(RuleBasedStateMachine):
         """Close the store and start over on the same database: the index is rebuilt from rows."""
         self.svc.store.close()
         self.svc = open_service(self.db_url)
+        self.reader = Memberships(self.svc.store)
 
     @precondition(lambda self: self.subjects and self.model)
     @rule(data=st.data())
@@ -212,6 +214,14 @@ class MembershipMachine(RuleBasedStateMachine):
             else:
                 assert fut.result(WAIT) == len(ords_set & self.model[tag])
                 self.model[tag] -= ords_set
+
+    @rule(tag=tags)
+    def another_reader_reads_one_tag(self, tag: str) -> None:
+        """An index that loads each tag from its chunks when first named (while others write,
+        fold and drop) answers each tag as the model does."""
+        if tag in self.model:
+            members = self.reader.index(self.app, self.svc.store.read()).members(self.ords[tag])
+            assert set(members) == self.model[tag]
 
     @rule(target=tags)
     def a_tag_that_was_never_created(self) -> Any:

@@ -8,6 +8,8 @@ process ever answers from a state older than the last acknowledged write.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from pyroaring import BitMap
@@ -26,14 +28,24 @@ def chunk_range(chunk: int) -> BitMap:
     return r
 
 
-class AppIndex:
-    """Bitmaps and counts of one app at log sequence `seq`. Mutate only under `lock`."""
+# (tags or None for all, rows or None for a fresh snapshot) -> (folded seq, [(tag, chunk, bits)])
+ChunkSource = Callable[[Sequence[int] | None, Any], tuple[int, Sequence[Sequence[Any]]]]
 
-    def __init__(self, app_id: int) -> None:
+
+class AppIndex:
+    """Bitmaps and counts of one app at log sequence `seq`. Mutate only under `lock`.
+
+    A tag's bitmap is read from its chunks when first asked for (`unloaded` holds the log
+    entries it missed meanwhile), so the first query after a restart reads only the tags it names.
+    """
+
+    def __init__(self, app_id: int, source: ChunkSource | None = None) -> None:
         self.app_id = app_id
         self.seq = 0
         self.folded_seq = 0
         self.bitmaps: dict[int, BitMap] = {}
+        self.unloaded: dict[int, list[tuple[int, int, BitMap]]] = {}
+        self.source = source
         # per-subject tag counts: only capped writes need them, so they are built from the
         # bitmaps on first use (a cold start that only reads never pays for them)
         self._counts: np.ndarray | None = np.zeros(1024, dtype=np.uint16)
@@ -59,9 +71,53 @@ class AppIndex:
         """Forget the counts; they are rebuilt from the bitmaps when first asked for."""
         self._counts, self._n_subjects = None, n_subjects
 
+    # lazy tags ---------------------------------------------------------------
+    def load(self, tags: Sequence[int] | None = None, rows: Any = None) -> None:
+        """Read the chunks of `tags` (None: every unloaded tag) and replay what they missed.
+        Chunks newer than `seq` are fine: log entries set membership, so replaying a suffix
+        onto a state that already holds it changes nothing."""
+        if not self.unloaded:
+            return
+        with self.lock:
+            want = list(self.unloaded) if tags is None else [t for t in tags if t in self.unloaded]
+            if not want:
+                return
+            assert self.source is not None
+            folded, chunks = self.source(None if tags is None else want, rows)
+            got = {t: BitMap() for t in want}
+            for tag_ord, _chunk, bits in chunks:
+                if tag_ord in got:
+                    got[tag_ord] |= BitMap.deserialize(bytes(bits))
+            for tag_ord, bm in got.items():
+                for seq, op, subjects in self.unloaded.pop(tag_ord):
+                    if seq <= folded:
+                        continue
+                    if op == OP_ADD:
+                        bm |= subjects
+                    elif op == OP_REMOVE:
+                        bm -= subjects
+                self.bitmaps[tag_ord] = bm
+
+    def prune(self, folded: int) -> None:
+        """Another process folded up to `folded`: chunks now hold the entries unloaded tags kept."""
+        with self.lock:
+            for entries in self.unloaded.values():
+                if entries and entries[0][0] <= folded:
+                    entries[:] = [e for e in entries if e[0] > folded]
+
     # reads -----------------------------------------------------------------
     def members(self, tag_ord: int) -> BitMap:
+        if tag_ord in self.unloaded:
+            self.load([tag_ord])
         return self.bitmaps.get(tag_ord) or BitMap()
+
+    def tag_ords(self) -> list[int]:
+        return [*self.bitmaps, *self.unloaded]
+
+    def loaded(self) -> dict[int, BitMap]:
+        """Every tag's bitmap (reading those not loaded yet)."""
+        self.load()
+        return self.bitmaps
 
     def count_of(self, ords: np.ndarray) -> np.ndarray:
         """Tags carried by each subject of `ords` (subjects beyond the array carry none)."""
@@ -71,13 +127,16 @@ class AppIndex:
         return out
 
     def tags_of(self, subject_ord: int) -> list[int]:
+        self.load()
         return [t for t, bm in self.bitmaps.items() if subject_ord in bm]
 
     # writes (under lock) -----------------------------------------------------
     def apply(self, seq: int, tag_ord: int, op: int, subjects: BitMap) -> None:
         """Replay one log entry. Counts change only by what really changed: a cold load skips
         the chunks of tags deleted later, and must still replay their older entries harmlessly."""
-        if op == OP_ADD:
+        if op != OP_DROP and tag_ord in self.unloaded:
+            self.unloaded[tag_ord].append((seq, op, subjects))
+        elif op == OP_ADD:
             bm = self.bitmaps.setdefault(tag_ord, BitMap())
             new = subjects - bm
             bm |= new
@@ -89,6 +148,7 @@ class AppIndex:
                 current -= gone
                 self._count(gone, -1)
         elif op == OP_DROP:
+            self.unloaded.pop(tag_ord, None)
             dropped = self.bitmaps.pop(tag_ord) if tag_ord in self.bitmaps else None
             if dropped is not None:
                 self._count(dropped, -1)
@@ -104,7 +164,8 @@ class AppIndex:
         self.seq = seq
 
     def ensure_tag(self, tag_ord: int) -> None:
-        self.bitmaps.setdefault(tag_ord, BitMap())
+        if tag_ord not in self.unloaded:
+            self.bitmaps.setdefault(tag_ord, BitMap())
 
     def _count(self, subjects: BitMap, delta: int) -> None:
         if not subjects or self._counts is None:  # not built yet: the bitmaps already say it
@@ -122,6 +183,7 @@ class AppIndex:
             self.counts[arr] -= 1
 
     def rebuild_counts(self, n_subjects: int) -> None:
+        self.load()
         counts = np.zeros(max(1024, n_subjects + 1), dtype=np.uint16)
         for bm in self.bitmaps.values():
             if bm:
@@ -135,6 +197,7 @@ class AppIndex:
 
     # folding -----------------------------------------------------------------
     def chunk_bits(self, tag_ord: int, chunk: int) -> bytes | None:
+        self.load([tag_ord])
         bm = self.bitmaps.get(tag_ord)
         if bm is None:
             return None

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 from pyroaring import BitMap
@@ -36,6 +37,9 @@ class Memberships:
         self._indexes: dict[int, AppIndex] = {}
         self._load_lock = threading.Lock()
         self._folding: set[int] = set()
+        # index cache lookups, read by /metrics (plain ints: a lost increment under a thread race
+        # costs a metric one count, a lock would cost every lookup)
+        self.hits = self.loads = self.catch_ups = 0
 
     # the index, fresh -------------------------------------------------------
     def index(self, app: App, rows: Rows | None = None) -> AppIndex:
@@ -54,12 +58,22 @@ class Memberships:
             return AppIndex(app.id)
         mseq, next_subject, _, folded = head
         idx = self._indexes.get(app.id)
+        hit = True
         if idx is None or folded > idx.seq or idx.seq > mseq:  # the head moved back: a reset
             with self._load_lock:
                 idx = self._indexes.get(app.id)
                 if idx is None or folded > idx.seq or idx.seq > mseq:
                     idx = self._load(app.id, rows, next_subject)
                     self._indexes[app.id] = idx
+                    self.loads += 1
+                    hit = False
+        if hit:  # one count per lookup: a load that still had to catch up is a load
+            if idx.seq < mseq:
+                self.catch_ups += 1
+            else:
+                self.hits += 1
+        if folded > idx.folded_seq and idx.unloaded:
+            idx.prune(folded)
         if idx.seq < mseq:
             self._catch_up(idx, rows)
         return idx
@@ -76,22 +90,25 @@ class Memberships:
             with rows.snapshot():
                 folded = self._folded(rows, app_id)
                 tag_ords = [t for (t,) in rows._all("SELECT ord FROM tags WHERE app_id = ?", (app_id,))]
-                chunks = rows.chunks(app_id)
                 log = rows.log_after(app_id, folded)
                 if self._folded(rows, app_id) == folded:
                     break
-        idx = AppIndex(app_id)
+        idx = AppIndex(app_id, lambda tags, rows: self._chunks(app_id, tags, rows))
         with idx.lock:
-            for tag_ord in tag_ords:
-                idx.ensure_tag(tag_ord)
-            for tag_ord, _chunk, bits in chunks:
-                if tag_ord in idx.bitmaps:
-                    idx.bitmaps[tag_ord] |= BitMap.deserialize(bytes(bits))
+            idx.unloaded = {tag_ord: [] for tag_ord in tag_ords}  # each read from its chunks on first use
             idx.seq = idx.folded_seq = folded
             idx.defer_counts(n_subjects)
             for seq, tag_ord, op, blob in log:
                 idx.apply(seq, tag_ord, op, BitMap.deserialize(bytes(blob)))
         return idx
+
+    def _chunks(self, app_id: int, tags: Sequence[int] | None, rows: Rows | None
+                ) -> tuple[int, list[Any]]:
+        """The fold point and the chunks of `tags` (None: all), read in one state: the
+        caller's transaction, or a fresh snapshot."""
+        rows = rows or self.store.read()
+        with rows.snapshot():
+            return self._folded(rows, app_id), rows.chunks(app_id, tags)
 
     @staticmethod
     def _folded(rows: Rows, app_id: int) -> int:
@@ -116,6 +133,7 @@ class Memberships:
         pend = tx.group.get(key)
         if pend is None:
             idx = self.index(app, tx)
+            idx.load(rows=tx)  # writes see every tag (caps, folds); reads load only what they name
             pend = tx.group[key] = Pending(idx)
             tx.before_commit.append(lambda: self._write_head(tx, app.id, pend))
             tx.after_group.append(lambda: self._apply_pending(pend))
@@ -201,6 +219,7 @@ class Memberships:
             if committed != idx.seq:
                 return  # another process moved on; the next fold will catch up
             upto = idx.seq
+            idx.load(rows=tx)
             with idx.lock:
                 todo = {k: s for k, s in idx.dirty.items() if s <= upto}
                 rows = [(t, c, idx.chunk_bits(t, c)) for (t, c) in todo]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
 from polytag.store.rows.base import Executor, Row
@@ -34,9 +34,15 @@ class MembershipRows(Executor):
     def trim_log(self, app_id: int, upto_seq: int) -> None:
         self._run("DELETE FROM membership_log WHERE app_id = ? AND seq <= ?", (app_id, upto_seq))
 
-    def chunks(self, app_id: int) -> list[Row]:
-        """(tag_ord, chunk, bits) of every folded chunk of the app."""
-        return self._all("SELECT tag_ord, chunk, bits FROM tag_chunks WHERE app_id = ?", (app_id,))
+    def chunks(self, app_id: int, tags: Sequence[int] | None = None) -> list[Row]:
+        """(tag_ord, chunk, bits) of every folded chunk of the app, or of `tags` only."""
+        if tags is None:
+            return self._all("SELECT tag_ord, chunk, bits FROM tag_chunks WHERE app_id = ?", (app_id,))
+        out: list[Row] = []
+        for tag_ord in tags:
+            out += self._all("SELECT tag_ord, chunk, bits FROM tag_chunks WHERE app_id = ? AND tag_ord = ?",
+                             (app_id, tag_ord))
+        return out
 
     def put_chunks(self, app_id: int, rows: Iterable[tuple[int, int, bytes | None]]) -> None:
         """Write (tag_ord, chunk, bits); bits None deletes the chunk."""
