@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -39,10 +41,16 @@ def read_rows(stream: IO[str], fmt: str, errors: list[tuple[int, str]], size: in
 
     A batch is three parallel lists (line, subject, tag); tag "" means "the subject, no tag".
     Flat lists rather than a tuple per row: parsing is most of an import's cost."""
+    if fmt != "ndjson":
+        yield from _csv_batches(stream, errors, size)
+        return
+    yield from _batched(_ndjson_pairs(stream, errors), size)
+
+
+def _batched(pairs: Iterable[tuple[int, str, str]], size: int) -> Iterator[Batch]:
     lines: list[int] = []
     subs: list[str] = []
     tags: list[str] = []
-    pairs = _ndjson_pairs(stream, errors) if fmt == "ndjson" else _csv_pairs(stream, errors)
     for n, subject, tag in pairs:
         lines.append(n)
         subs.append(subject)
@@ -54,8 +62,41 @@ def read_rows(stream: IO[str], fmt: str, errors: list[tuple[int, str]], size: in
         yield lines, subs, tags
 
 
-def _csv_pairs(stream: IO[str], errors: list[tuple[int, str]]) -> Iterator[tuple[int, str, str]]:
-    for n, rec in enumerate(csv.reader(stream), 1):
+_PLAIN = re.compile(r'(?:[^,\s"]+,[^,\s"]+\n)*')  # lines of two non-empty, unpadded fields
+
+
+def _csv_batches(stream: IO[str], errors: list[tuple[int, str]], size: int) -> Iterator[Batch]:
+    """CSV batches. A block of plain `subject,tag` lines (no quotes, blanks or padding: what
+    exports and most tools write) is split in one pass of C string methods; anything else,
+    from the first block that needs it on, goes through the csv module row by row."""
+    seen = 0
+    while True:
+        block = list(itertools.islice(stream, size))
+        if not block:
+            return
+        first = seen + 1
+        seen += len(block)
+        text = "".join(block)
+        if '"' in text or "\r" in text:  # quoting (maybe a field over several lines): csv module
+            yield from _batched(_csv_pairs(itertools.chain(block, stream), errors, first), size)
+            return
+        if first == 1 and block[0].strip().lower().replace(" ", "") == "subject,tag":
+            text, first = text[len(block[0]):], 2
+        if not text:
+            continue
+        if not text.endswith("\n"):
+            text += "\n"
+        rows = text.count("\n")
+        if _PLAIN.fullmatch(text):
+            flat = text[:-1].replace("\n", ",").split(",")
+            yield list(range(first, first + rows)), flat[0::2], flat[1::2]
+        else:
+            yield from _batched(_csv_pairs(io.StringIO(text), errors, first), size)
+
+
+def _csv_pairs(stream: Iterable[str], errors: list[tuple[int, str]], start: int = 1
+               ) -> Iterator[tuple[int, str, str]]:
+    for n, rec in enumerate(csv.reader(stream), start):
         if len(rec) == 2:
             subject = rec[0].strip()
             if subject and not (n == 1 and subject.lower() == "subject" and rec[1].strip().lower() == "tag"):
