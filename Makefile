@@ -11,9 +11,11 @@ DB ?= sqlite:///polytag.db
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml
-	@# The console's browser tests drive Debian's Chromium (never a downloaded browser).
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
-	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver; }
+	@# The console's browser tests drive Debian's Chromium (never a downloaded browser), with
+	@# CJK fonts so that tag names like 广东 render in its screenshots.
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && \
+	  [ -d /usr/share/fonts/opentype/noto ] || \
+	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver fonts-noto-cjk; }
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
