@@ -208,7 +208,7 @@ def _apply(service: Service, tx: Tx, app: App, batch: Batch, create_subjects: bo
     if create_subjects:
         head = tx.app_head(app.id)
         first_new = int(head[1]) if head else 0
-        ords = service.subjects.create(tx, app, subjects, service.now_ms())
+        ords = service.subjects.create(tx, app, subjects, service.now_s())
         known = dict(zip(subjects, ords, strict=True))
         part.created_subjects = sum(1 for o in ords if o >= first_new)
     else:

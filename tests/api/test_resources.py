@@ -133,3 +133,12 @@ def test_unknown_routes_and_methods_are_problems(sdk: Client) -> None:
     for method, path in (("GET", "/v1/nope"), ("DELETE", "/v1/apps"), ("GET", "/v1/apps/crm/tags/404")):
         r = sdk.http.request(method, path)
         assert r.status_code in (404, 405) and r.headers["content-type"] == "application/problem+json"
+
+
+def test_subjects_created_at_is_unix_seconds_whoever_creates_them(
+        sdk: Client, service: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Native subjects, imported ones and vendor followers share one unit: WeChat's subscribe_time."""
+    monkeypatch.setattr(service.clock, "now", lambda: 1_700_000_123.75)
+    sdk.create_subjects("crm", ["s1"])
+    sdk.add("crm", [("s2", "a")], create_subjects=True, create_tags=True)
+    assert sdk.subject("crm", "s1").created_at == sdk.subject("crm", "s2").created_at == 1_700_000_123

@@ -75,7 +75,7 @@ class GroupPatch(Strict):
 
 class SubjectOut(BaseModel):
     id: str
-    created_at: int = 0
+    created_at: int = Field(0, description="when the subject was first seen, Unix seconds")
     props: dict[str, Any] = {}
     tags: list[TagOut] | None = None
 

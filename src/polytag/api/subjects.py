@@ -48,7 +48,7 @@ async def create_subjects(request: Request, app: str, body: SubjectsIn) -> dict[
 
     def op(tx: object) -> int:
         before = len(svc.subjects.lookup(a, body.ids, tx))  # type: ignore[arg-type]
-        svc.subjects.create(tx, a, body.ids, svc.now_ms())  # type: ignore[arg-type]
+        svc.subjects.create(tx, a, body.ids, svc.now_s())  # type: ignore[arg-type]
         return len(set(body.ids)) - before
 
     return {"created": await svc.write(op)}

@@ -42,7 +42,7 @@ def create_app(service: Service, name: str, limits: Mapping[str, Any] | None = N
         for tag in tags:
             service.tags.create(tx, app, tag, now_ms=service.now_ms(), exists_ok=True)
         if subjects:
-            service.subjects.create(tx, app, list(subjects), service.now_ms())
+            service.subjects.create(tx, app, list(subjects), service.now_s())
         return app, created
 
     return op
@@ -137,7 +137,7 @@ def change_memberships(
     if create_subjects and not remove:
         known = service.subjects.lookup(app, subjects, tx)
         out.created_subjects = [s for s in subjects if s not in known]
-        ords = service.subjects.create(tx, app, subjects, service.now_ms())
+        ords = service.subjects.create(tx, app, subjects, service.now_s())
     else:
         ords = service.resolve(app, subjects, tx)
     by_ext = dict(zip(subjects, ords, strict=True))

@@ -71,6 +71,10 @@ class Service:
     def now_ms(self) -> int:
         return int(self.clock.now() * 1000)
 
+    def now_s(self) -> int:
+        """Whole seconds: a subject's created_at (WeChat's subscribe_time) is in seconds."""
+        return int(self.clock.now())
+
     # subjects ---------------------------------------------------------------
     def resolve(self, app: App, ext_ids: Sequence[str], tx: Tx | None = None) -> list[int]:
         """Ordinals of `ext_ids`, in order; NotFound for nobody's, Forbidden("other_app") for another app's."""

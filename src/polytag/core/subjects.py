@@ -103,7 +103,8 @@ class Subjects:
         return [ids[o] for o in ords]
 
     def create(self, tx: Tx, app: App, ext_ids: Sequence[str], now: int) -> list[int]:
-        """Add subjects not yet known (in order, duplicates once); returns the ords of all of them."""
+        """Add subjects not yet known (in order, duplicates once); returns the ords of all of them.
+        `now` is in whole seconds (it is WeChat's subscribe_time)."""
         have = self.lookup(app, ext_ids, tx)
         new: list[str] = []
         seen: set[str] = set()
