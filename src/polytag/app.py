@@ -1,4 +1,4 @@
-"""create_app(settings): open the store, build the Service, mount every dialect."""
+"""create_app(settings): open the store, build the Service, mount every dialect, observe them all."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from polytag import dialects, seed
 from polytag.config import Settings
 from polytag.core.service import Service
+from polytag.observe.requests import Observer
 from polytag.store import open_store
 
 
@@ -39,7 +40,8 @@ def create_app(
         service, found = build_service(settings)
     svc = service
 
-    routes: list[BaseRoute] = []
+    observer = Observer(svc.memberships)  # this app's metrics registry and request log
+    routes: list[BaseRoute] = [observer.route(settings.admin_key)]  # GET /metrics
     for front_end in FRONT_ENDS:  # each module exposes routes(service, settings, dialects)
         try:
             module = importlib.import_module(front_end)
@@ -63,8 +65,8 @@ def create_app(
     rest.state.service = svc
     rest.state.dialects = found
     cap = settings.max_body_bytes
-    prefixes = {d.prefix + "/": dialects.DialectApp(d, svc, cap) for d in found.values()}
-    return PrefixDispatch(prefixes, rest)
+    prefixes = {d.prefix + "/": dialects.DialectApp(d, svc, cap, observer.vendor) for d in found.values()}
+    return PrefixDispatch(prefixes, rest, observer)
 
 
 async def noop(scope: Scope, receive: Receive, send: Send) -> None:
@@ -75,12 +77,14 @@ async def noop(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 class PrefixDispatch:
-    """Vendor prefixes go straight to their dialect's app; everything else to the Starlette app."""
+    """Vendor prefixes go straight to their dialect's app; everything else to the Starlette app
+    (through the observer's middleware, when there is one)."""
 
-    def __init__(self, prefixes: Mapping[str, ASGIApp], rest: Starlette) -> None:
+    def __init__(self, prefixes: Mapping[str, ASGIApp], rest: Starlette, observer: Observer | None = None) -> None:
         self.prefixes = {**prefixes, "/_polytag/noop": noop}
-        self.rest = rest
+        self.rest: ASGIApp = rest if observer is None else observer.around(rest)
         self.state = rest.state
+        self.observer = observer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":

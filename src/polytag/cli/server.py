@@ -14,6 +14,8 @@ from polytag import seed
 from polytag.cli import _service, main  # noqa: F401
 from polytag.config import DEFAULT_DB, DEFAULT_MAX_BODY_BYTES, Settings
 from polytag.errors import PolytagError
+from polytag.observe import logs
+from polytag.observe.logs import FORMATS, LEVELS
 
 
 @main.command()
@@ -24,20 +26,29 @@ from polytag.errors import PolytagError
               help="seed file applied at start (repeatable)")
 @click.option("--admin-key", envvar="POLYTAG_ADMIN_KEY", default=None,
               help="Bearer key for the native API and the control plane (env POLYTAG_ADMIN_KEY)")
-@click.option("--log-level", default="warning", show_default=True)
+@click.option("--log-level", default="warning", show_default=True, type=click.Choice(list(LEVELS), case_sensitive=False),
+              help="polytag's and uvicorn's loggers; at info, one line per request")
+@click.option("--log-format", default="json", show_default=True, type=click.Choice(FORMATS),
+              help="log lines on stderr: one JSON object each, or text")
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="serve HTTPS with this PEM certificate (chain); needs --tls-key")
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="the PEM private key of --tls-cert")
 @click.option("--id-seed", default="", envvar="POLYTAG_ID_SEED",
               help="make tokens, TaskIds and JuziBot ids deterministic for the same sequence of calls")
 @click.option("--max-body-bytes", default=DEFAULT_MAX_BODY_BYTES, show_default=True,
               type=click.IntRange(min=1), envvar="POLYTAG_MAX_BODY_BYTES",
               help="request body cap; a larger body is refused in the dialect's envelope (native API: 413)")
 def serve(host: str, port: int, db: str, seeds: tuple[str, ...], admin_key: str | None, log_level: str,
-          id_seed: str, max_body_bytes: int) -> None:
-    """Start the server; prints `polytag ready on http://HOST:PORT` once it accepts connections."""
+          log_format: str, tls_cert: str | None, tls_key: str | None, id_seed: str, max_body_bytes: int) -> None:
+    """Start the server; prints `polytag ready on http://HOST:PORT` (https with --tls-cert) once it
+    accepts connections. Logs go to stderr."""
     import uvicorn
 
     from polytag.admin import is_loopback
     from polytag.app import build_service, create_app
 
+    check_tls(tls_cert, tls_key)
     if not admin_key and not is_loopback(host):
         raise click.ClickException(
             f"refusing to serve on {host} without an admin key: the native API and the control plane "
@@ -57,9 +68,10 @@ def serve(host: str, port: int, db: str, seeds: tuple[str, ...], admin_key: str 
         service.store.close()
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
     bound = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on",
-                            loop="auto", http="auto", timeout_graceful_shutdown=5)
-    shown = f"[{host}]" if ":" in host else host
+    config = uvicorn.Config(app, log_level=LEVELS[log_level.lower()], log_config=logs.config(log_level, log_format),
+                            access_log=False, lifespan="on", loop="auto", http="auto",
+                            timeout_graceful_shutdown=5, ssl_certfile=tls_cert, ssl_keyfile=tls_key)
+    shown = f"{'https' if tls_cert else 'http'}://{f'[{host}]' if ':' in host else host}"
 
     class ReadyServer(uvicorn.Server):
         """Says so on stdout once it listens (tests and scripts wait for the line), and exits 0
@@ -77,11 +89,26 @@ def serve(host: str, port: int, db: str, seeds: tuple[str, ...], admin_key: str 
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets)
             if self.started:
-                click.echo(f"polytag ready on http://{shown}:{bound}")
+                click.echo(f"polytag ready on {shown}:{bound}")
                 sys.stdout.flush()
 
     # uvicorn picks the loop (uvloop when installed); a plain asyncio.run() here cost 50x
     ReadyServer(config).run(sockets=[sock])
+
+
+def check_tls(cert: str | None, key: str | None) -> None:
+    """Both or neither, and a pair the TLS library accepts (said now, not as a startup traceback)."""
+    if (cert is None) != (key is None):
+        given, missing = ("--tls-cert", "--tls-key") if cert else ("--tls-key", "--tls-cert")
+        raise click.UsageError(f"{given} needs {missing}: pass both (HTTPS) or neither (HTTP)")
+    if cert is None or key is None:
+        return
+    import ssl
+
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except (ssl.SSLError, OSError) as exc:
+        raise click.ClickException(f"cannot use {cert} with {key}: {exc}") from exc
 
 
 @main.command("seed")

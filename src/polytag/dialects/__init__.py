@@ -50,6 +50,7 @@ class Call:
     query: Mapping[str, str]
     app: App | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    error: BaseException | None = None  # what the answer rendered, when it is an error
 
     @property
     def method(self) -> str:
@@ -62,6 +63,7 @@ class Call:
 
 
 Handler = Callable[[Call], Awaitable[Any]]
+Observer = Callable[[Call, int, Any, float], None]  # (call, status, payload, seconds)
 
 
 @dataclass(frozen=True)
@@ -111,11 +113,13 @@ class DialectApp:
     hot path, and the HTTP stack's own cost is what the benchmarks compare against.
     """
 
-    def __init__(self, dialect: Dialect, service: Service, max_body: int | None = None) -> None:
+    def __init__(self, dialect: Dialect, service: Service, max_body: int | None = None,
+                 observe: Observer | None = None) -> None:
         self.dialect, self.service = dialect, service
         self.table = {ep.path: ep for ep in dialect.endpoints}
         self.skip = len(dialect.prefix) + 1
         self.max_body = max_body  # bytes; None: no cap
+        self.observe = observe  # this app's metrics and request log (polytag.observe)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"][self.skip:]
@@ -126,7 +130,7 @@ class DialectApp:
             body = await read_body(receive, self.max_body, declared_length(scope))
         except LimitExceeded as exc:  # answered before method and auth, in the dialect's envelope
             body, ep = b"", Endpoint(ep.path, (scope["method"],), _refuse(exc), auth=False)
-        status, payload, rid = await _dispatch(self.dialect, ep, self.service, scope, body)
+        status, payload, rid = await _dispatch(self.dialect, ep, self.service, scope, body, self.observe)
         await send_bytes(send, status, _wire.dumps(payload), self.dialect.content_type, rid)
 
     async def _unknown(self, call: Call) -> Any:
@@ -183,16 +187,19 @@ def query_of(scope: Scope) -> dict[str, str]:
 
 
 async def _dispatch(
-    dialect: Dialect, ep: Endpoint, service: Service, scope: Scope, body: bytes
+    dialect: Dialect, ep: Endpoint, service: Service, scope: Scope, body: bytes,
+    observe: Observer | None = None,
 ) -> tuple[int, Any, str]:
     call = Call(scope, service, dialect, ep, body, dialect.new_rid(), query_of(scope))
     started = time.perf_counter()
     status, payload = await _answer(call)
-    for observe in service.call_observers:  # the request journal, metrics
+    seconds = time.perf_counter() - started
+    observers = service.call_observers if observe is None else [observe, *service.call_observers]
+    for observer in observers:  # metrics and the request log, the request journal
         try:
-            observe(call, status, payload, time.perf_counter() - started)
+            observer(call, status, payload, seconds)
         except Exception:
-            log.exception("call observer failed")
+            log.exception("call observer failed", extra={"rid": call.rid})
     return status, payload, call.rid
 
 
@@ -211,8 +218,11 @@ async def _answer(call: Call) -> tuple[int, Any]:
             call.app = await dialect.authenticate(call)
         return 200, await ep.handler(call)
     except Exception as exc:  # every failure becomes the vendor's envelope, never a bare 500
+        call.error = exc
         if not _expected(exc):
-            log.exception("unexpected error in %s %s rid=%s", dialect.name, ep.path, call.rid)
+            log.exception("unexpected error in %s %s rid=%s", dialect.name, ep.path, call.rid,
+                          extra={"event": "error", "rid": call.rid, "dialect": dialect.name,
+                                 "path": f"{dialect.prefix}/{ep.path}"})
         return dialect.render_error(exc, call)
 
 
