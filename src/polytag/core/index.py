@@ -22,6 +22,21 @@ def ords_array(bm: BitMap) -> np.ndarray:
     return np.frombuffer(bm.to_array(), dtype=np.uint32)
 
 
+def chunks_of(bm: BitMap) -> list[int]:
+    """The chunks `bm` has members in, one bitmap seek per chunk (never per member)."""
+    if len(bm) <= 64:  # the vendors' batches: a set is cheaper than the seeks
+        return list({o >> CHUNK_SHIFT for o in bm})
+    out: list[int] = []
+    top, x = bm.max(), bm.min()
+    while True:
+        chunk = x >> CHUNK_SHIFT
+        out.append(chunk)
+        after = (chunk + 1) << CHUNK_SHIFT
+        if after > top:
+            return out
+        x = bm.next_set_bit(after)
+
+
 def chunk_range(chunk: int) -> BitMap:
     r = BitMap()
     r.add_range(chunk << CHUNK_SHIFT, (chunk + 1) << CHUNK_SHIFT)
@@ -155,12 +170,8 @@ class AppIndex:
             for key in [k for k in self.dirty if k[0] == tag_ord]:
                 del self.dirty[key]
         if op != OP_DROP:
-            if len(subjects) <= 512:  # the vendors' batches: a set beats numpy's call overhead
-                chunks = {o >> CHUNK_SHIFT for o in subjects}
-            else:
-                chunks = set(np.unique(ords_array(subjects) >> CHUNK_SHIFT).tolist())
-            for chunk in chunks:
-                self.dirty[(tag_ord, int(chunk))] = seq
+            for chunk in chunks_of(subjects):
+                self.dirty[(tag_ord, chunk)] = seq
         self.seq = seq
 
     def ensure_tag(self, tag_ord: int) -> None:
