@@ -30,7 +30,7 @@ from polytag.errors import Invalid, PolytagError
 from polytag.store import Tx
 
 NDJSON, CSV = "application/x-ndjson", "text/csv"
-BATCH = 10_000
+BATCH = 50_000
 EXPORT_CHUNK = 10_000
 Batch = tuple[list[int], list[str], list[str]]  # (lines, subjects, tags), one membership an index
 
@@ -166,8 +166,11 @@ def import_rows(
     pending: tuple[Future[Report], int] | None = None
 
     def submit(batch: Batch) -> tuple[Future[Report], int]:
+        # what needs no database is done here, while the writer is busy in SQL with the last batch
+        subjects, keys = list(dict.fromkeys(batch[1])), set(batch[2]) - {""}
+
         def op(tx: Tx) -> Report:
-            part = _apply(service, tx, app, batch, create_subjects, create_tags)
+            part = _apply(service, tx, app, batch, subjects, keys, create_subjects, create_tags)
             if dry_run:
                 raise _DryRun(part)
             return part
@@ -200,11 +203,11 @@ def _collect(pending: tuple[Future[Report], int], report: Report,
         progress(n)
 
 
-def _apply(service: Service, tx: Tx, app: App, batch: Batch, create_subjects: bool,
-           create_tags: bool) -> Report:
+def _apply(service: Service, tx: Tx, app: App, batch: Batch, subjects: list[str], keys: set[str],
+           create_subjects: bool, create_tags: bool) -> Report:
+    """One batch; `subjects` are the batch's distinct subjects, `keys` its distinct tag keys."""
     part = Report()
     lines, subs, tags = batch
-    subjects = list(dict.fromkeys(subs))
     if create_subjects:
         head = tx.app_head(app.id)
         first_new = int(head[1]) if head else 0
@@ -213,7 +216,7 @@ def _apply(service: Service, tx: Tx, app: App, batch: Batch, create_subjects: bo
         part.created_subjects = sum(1 for o in ords if o >= first_new)
     else:
         known = service.subjects.lookup(app, subjects, tx)
-    found = _tags(service, tx, app, set(tags) - {""}, create_tags, part)
+    found = _tags(service, tx, app, keys, create_tags, part)
     codes = {k: v if isinstance(v, int) else -1 for k, v in found.items()}
     codes[""] = -2  # a subject without a tag
     o = np.fromiter((known.get(x, -1) for x in subs), dtype=np.int64, count=len(subs))

@@ -19,6 +19,7 @@ from polytag.control.reset import Resetter
 from polytag.core import ids
 from polytag.core.models import App
 from polytag.core.service import Service, default_ids
+from polytag.core.subjects import drop_group_view
 from polytag.dialects import Dialect
 from polytag.store import Tx
 
@@ -92,6 +93,7 @@ class ControlPlane:
         def op(tx: Tx) -> None:
             for app in gone:
                 tx.delete_app_rows(app.id)
+                drop_group_view(tx, app.id)
             for entry in doc["apps"]:
                 snapshot.load_app(tx, entry)
 

@@ -10,6 +10,7 @@ from polytag import seed
 from polytag.control import snapshot
 from polytag.core.models import App
 from polytag.core.service import Service
+from polytag.core.subjects import drop_group_view
 from polytag.dialects import Dialect
 from polytag.store import Tx
 
@@ -54,7 +55,11 @@ class Resetter:
 
     async def _in_place(self, app: App) -> list[App]:
         template = self._templates[app.name]
-        await self.svc.write(lambda tx: snapshot.restore_in_place(tx, app.id, template))
+        def op(tx: Tx) -> None:
+            snapshot.restore_in_place(tx, app.id, template)
+            drop_group_view(tx, app.id)
+
+        await self.svc.write(op)
         self.forget(app)
         return [self.svc.apps.get(app.name)]
 
@@ -101,6 +106,7 @@ class Resetter:
     def _delete(self, tx: Tx, apps: Sequence[App]) -> None:
         for app in apps:
             tx.delete_app_rows(app.id)
+            drop_group_view(tx, app.id)
 
     def forget(self, app: App) -> None:
         from polytag.core.im import im

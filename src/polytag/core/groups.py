@@ -85,10 +85,12 @@ class Groups:
         """Every group with all its tags, in list order."""
         rows = rows or self.store.read()
         by_group: dict[int, list[Tag]] = {}
-        for r in rows.tags(app.id):
+        with rows.snapshot():  # tags and groups of one state: never a new group without its tags
+            tag_rows, group_rows = rows.tags(app.id), rows.groups(app.id)
+        for r in tag_rows:
             if r[3] is not None:
                 by_group.setdefault(r[3], []).append(tag_from_row(r))
-        groups = sorted((group_from_row(r) for r in rows.groups(app.id)), key=list_key)
+        groups = sorted((group_from_row(r) for r in group_rows), key=list_key)
         return [Listing(g, sorted(by_group.get(g.ord, []), key=list_key)) for g in groups]
 
     def detail(self, app: App, tag_ext: str) -> Listing:

@@ -25,6 +25,36 @@ class Directory:
                     self.ids.append(ext)
                     self.ords[ext] = ord_
 
+    def append(self, first: int, ext_ids: Sequence[str]) -> None:
+        """Subjects a committed group created with ords first.. (skipped unless they come next:
+        then `extend_from` reads them when someone needs them)."""
+        with self.lock:
+            if len(self.ids) == first:
+                self.ids.extend(ext_ids)
+                self.ords.update(zip(ext_ids, range(first, first + len(ext_ids)), strict=True))
+
+
+class GroupView:
+    """The subjects of one app as a write group sees them: the directory (complete at the
+    group's start, since the group holds the write lock) plus what the group created."""
+
+    def __init__(self, directory: Directory) -> None:
+        self.directory = directory
+        self.created: dict[str, int] = {}
+
+    def get(self, ext: str) -> int | None:
+        o = self.directory.ords.get(ext)
+        return self.created.get(ext) if o is None else o
+
+    def forget(self, ext_ids: Sequence[str]) -> None:  # the op that created them was rolled back
+        for ext in ext_ids:
+            self.created.pop(ext, None)
+
+
+def drop_group_view(tx: Tx, app_id: int) -> None:
+    """An op that replaced an app's rows (reset, snapshot load): later ops of its group read anew."""
+    tx.group.pop(("subjects", app_id), None)
+
 
 class Subjects:
     def __init__(self, store: Store) -> None:
@@ -53,21 +83,31 @@ class Subjects:
         with self._lock:
             self._dirs.pop(app_id, None)
 
+    def group_view(self, app: App, rows: Rows | None) -> GroupView | None:
+        """The app's subjects as the caller's write group sees them (None outside a group).
+
+        Built once per group, after the group took the write lock (BEGIN IMMEDIATE, or
+        PostgreSQL's advisory lock): nobody else can add subjects until it commits, and every
+        subject the group adds goes through `create`, which records it here."""
+        group = getattr(rows, "group", None)
+        if group is None:
+            return None
+        key = ("subjects", app.id)
+        view: GroupView | None = group.get(key)
+        if view is None:
+            view = group[key] = GroupView(self.directory(app, self.store.read()))
+        return view
+
     def ords_of(self, app: App, ext_ids: Sequence[str], rows: Rows | None = None) -> list[int | None]:
         """The ordinal of each of `ext_ids` (None where there is none), in order.
 
         Inside a write group the directory's freshness is checked once per group: the group
         holds the write lock, so nobody else can add subjects meanwhile (ours are found by
         the re-check against the transaction's rows)."""
-        group = getattr(rows, "group", None)
-        key = ("directory", app.id)
-        if group is not None and key in group:
-            d = group[key]
-        else:
-            d = self.directory(app, self.store.read())
-            if group is not None:
-                group[key] = d
-        get = d.ords.get
+        view = self.group_view(app, rows)
+        if view is not None:  # in a write group a miss is a subject that does not exist
+            return [view.get(e) for e in ext_ids]
+        get = self.directory(app, self.store.read()).ords.get
         ords = [get(e) for e in ext_ids]
         if None in ords:
             missing = [e for e, o in zip(ext_ids, ords, strict=True) if o is None]
@@ -81,6 +121,10 @@ class Subjects:
         The directory only ever holds committed subjects (it is filled from a reader
         connection); subjects created earlier in the caller's transaction are found by
         the re-check against `rows`."""
+        view = self.group_view(app, rows)
+        if view is not None:
+            got = ((ext, view.get(ext)) for ext in ext_ids)
+            return {ext: o for ext, o in got if o is not None}
         d = self.directory(app, self.store.read())
         rows = rows or self.store.read()
         found: dict[str, int] = {}
@@ -115,6 +159,11 @@ class Subjects:
         if new:
             first = tx.bump_counter(app.id, "next_subject", len(new))
             tx.insert_subjects(app.id, first, new, now)
-            for i, ext in enumerate(new):
-                have[ext] = first + i
+            made = dict(zip(new, range(first, first + len(new)), strict=True))
+            have.update(made)
+            view = self.group_view(app, tx)
+            if view is not None:
+                view.created.update(made)
+                tx.on_abort.append(lambda: view.forget(new))
+                tx.after_commit.append(lambda: view.directory.append(first, new))
         return [have[e] for e in ext_ids]

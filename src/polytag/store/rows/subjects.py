@@ -54,7 +54,9 @@ class SubjectRows(Executor):
 
     def apps_holding(self, ext_id: str) -> list[int]:
         """Ids of the apps that know `ext_id` (to tell "another app's user" from "nobody's")."""
-        return [int(r[0]) for r in self._all("SELECT app_id FROM subjects WHERE ext_id = ?", (ext_id,))]
+        return [int(r[0]) for r in self._all(  # one (app_id, ext_id) index probe per app
+            "SELECT a.app_id FROM apps a WHERE EXISTS"
+            " (SELECT 1 FROM subjects s WHERE s.app_id = a.app_id AND s.ext_id = ?)", (ext_id,))]
 
     def subjects_page(self, app_id: int, after_ord: int, limit: int, active_only: bool = True) -> list[Row]:
         cond = " AND active = 1" if active_only else ""
