@@ -106,7 +106,12 @@ class Subjects:
         the re-check against the transaction's rows)."""
         view = self.group_view(app, rows)
         if view is not None:  # in a write group a miss is a subject that does not exist
-            return [view.get(e) for e in ext_ids]
+            get = view.directory.ords.get  # a C-level get per id: this runs on every vendor write
+            ords = [get(e) for e in ext_ids]
+            if None in ords and view.created:
+                made = view.created.get
+                ords = [made(e) if o is None else o for e, o in zip(ext_ids, ords, strict=True)]
+            return ords
         get = self.directory(app, self.store.read()).ords.get
         ords = [get(e) for e in ext_ids]
         if None in ords:
@@ -123,8 +128,9 @@ class Subjects:
         the re-check against `rows`."""
         view = self.group_view(app, rows)
         if view is not None:
-            got = ((ext, view.get(ext)) for ext in ext_ids)
-            return {ext: o for ext, o in got if o is not None}
+            ext_ids = list(ext_ids)
+            ords = self.ords_of(app, ext_ids, rows)
+            return {ext: o for ext, o in zip(ext_ids, ords, strict=True) if o is not None}
         d = self.directory(app, self.store.read())
         rows = rows or self.store.read()
         found: dict[str, int] = {}
