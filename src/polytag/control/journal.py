@@ -11,11 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from polytag.control.calls import AppHints, masked, masked_body, masked_doc
 from polytag.dialects import Call
+from polytag.dialects._wire import dumps
 
 DEFAULT_SIZE = int(os.environ.get("POLYTAG_JOURNAL_SIZE", "1000") or 1000)
-MAX_BODY = 64 * 1024  # request bytes kept per entry; longer bodies are cut (and say so)
+MAX_BODY = 64 * 1024  # request and answer bytes kept per entry; longer ones are cut (and say so)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +34,8 @@ class Entry:
     body: bytes
     truncated: bool
     status: int
-    response: Any  # the payload object the dialect rendered (answers are built fresh per call)
+    response: bytes  # the answer as sent, cut at MAX_BODY: the journal's memory stays bounded
+    response_truncated: bool
     latency_ms: float
     rid: str
 
@@ -39,7 +43,8 @@ class Entry:
         return {"id": self.id, "time": self.time, "app": self.app, "dialect": self.dialect,
                 "method": self.method, "path": self.path, "query": masked(self.query),
                 "request_body": masked_body(self.body), "request_truncated": self.truncated,
-                "status": self.status, "response_body": masked_doc(self.response),
+                "status": self.status, "response_body": _answer(self.response, self.response_truncated),
+                "response_truncated": self.response_truncated,
                 "latency_ms": round(self.latency_ms, 3), "rid": self.rid}
 
 
@@ -57,6 +62,13 @@ class Filter:
                 and (self.path is None or _path_matches(self.path, e.path, e.endpoint))
                 and (self.since is None or e.time >= self.since)
                 and (self.after is None or e.id > self.after))
+
+
+def _answer(raw: bytes, truncated: bool) -> Any:
+    """The answer as JSON with credentials masked; a cut answer as the text that was kept."""
+    if truncated:
+        return raw.decode("utf-8", "replace")
+    return masked_doc(orjson.loads(raw)) if raw else None
 
 
 def _path_matches(pattern: str, path: str, below: str) -> bool:
@@ -82,10 +94,11 @@ class Journal:
 
     def observe(self, call: Call, status: int, payload: Any, seconds: float) -> None:
         app = self.hints.app_of(call)
-        body = call.body
+        body, answer = call.body, dumps(payload)
         entry = Entry(next(self._ids), call.service.clock.now(), app.name if app else "",
                       call.dialect.name, call.method, str(call.scope["path"]), call.endpoint.path, dict(call.query),
-                      body[:MAX_BODY], len(body) > MAX_BODY, status, payload, seconds * 1000, call.rid)
+                      body[:MAX_BODY], len(body) > MAX_BODY, status, answer[:MAX_BODY], len(answer) > MAX_BODY,
+                      seconds * 1000, call.rid)
         with self._lock:
             self._entries.append(entry)
 

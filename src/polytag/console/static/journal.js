@@ -108,7 +108,7 @@ function detailRow(e, span) {
       h("div", {}, h("h4", {}, "Request", e.request_truncated ? " (truncated)" : ""),
         query ? [h("div", { class: "muted small" }, "Query"), h("pre", { class: "code" }, pretty(query))] : null,
         h("div", { class: "muted small" }, "Body"), h("pre", { class: "code request-body" }, pretty(e.request_body))),
-      h("div", {}, h("h4", {}, `Response ${e.status}`), h("pre", { class: "code response-body" }, pretty(e.response_body)))),
+      h("div", {}, h("h4", {}, `Response ${e.status}`, e.response_truncated ? " (truncated)" : ""), h("pre", { class: "code response-body" }, pretty(e.response_body)))),
     h("p", { class: "muted small" }, `request id ${e.rid || "–"} · ${new Date(e.time * 1000).toISOString()}`)));
 }
 
