@@ -39,6 +39,15 @@ def timed_post(http: httpx.Client, body: dict[str, object], rounds: int) -> tupl
     return min(times) * 1000, statistics.median(times) * 1000, out
 
 
+def timed_get(http: httpx.Client, path: str, params: dict[str, object], rounds: int) -> tuple[float, float, dict]:  # type: ignore[type-arg]
+    times, out = [], {}
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        out = http.get(path, params=params).json()
+        times.append(time.perf_counter() - t0)
+    return min(times) * 1000, statistics.median(times) * 1000, out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--subjects", type=int, default=10_000_000)
@@ -61,6 +70,14 @@ def main() -> None:
             deep = timed_post(http, {"expr": EXPR, "limit": 10_000, "cursor": cursor(deep_after)}, args.rounds)
             assert len(first[2]["items"]) == len(deep[2]["items"]) == 10_000
             assert deep[2]["items"][0] == ext(t0_bm[depth])
+            tag_bm = first3[0]  # tag t0's own members, paged the same way
+            tag_depth = min(5_000_000, len(tag_bm) - 10_000)
+            path = "/v1/apps/bench/tags/t0/members"
+            tag_first = timed_get(http, path, {"limit": 10_000}, args.rounds)
+            tag_deep = timed_get(http, path, {"limit": 10_000, "cursor": cursor(tag_bm[tag_depth - 1])},
+                                 args.rounds)
+            assert len(tag_first[2]["items"]) == len(tag_deep[2]["items"]) == 10_000
+            assert tag_deep[2]["items"][0] == ext(tag_bm[tag_depth])
         finally:
             stop(proc)
         con = sqlite3.connect(db)
@@ -85,6 +102,9 @@ def main() -> None:
     print(f"| 10,000-member page, audience of {len(t0_bm):,} ({n:,} subjects) | min / median |")
     print(f"| polytag HTTP, first page | {first[0]:.1f} / {first[1]:.1f} ms |")
     print(f"| polytag HTTP, page {depth:,} deep | {deep[0]:.1f} / {deep[1]:.1f} ms | deep/first {deep[1] / first[1]:.2f} |")
+    print(f"| polytag HTTP, tag t0 ({len(tag_bm):,} members): first page | {tag_first[0]:.1f} / {tag_first[1]:.1f} ms |")
+    print(f"| polytag HTTP, tag t0 page {tag_depth:,} deep | {tag_deep[0]:.1f} / {tag_deep[1]:.1f} ms | "
+          f"deep/first {tag_deep[1] / tag_first[1]:.2f} |")
     print(f"| SQLite keyset (same file), first / deep | {sql[0]:.1f} / {sql[1]:.1f} ms | deep/first {sql[1] / sql[0]:.2f} |")
 
 
