@@ -85,6 +85,7 @@ def test_reorder_tags_and_groups(server: LiveServer, page: Page) -> None:
 
 def test_juzibot_groups_create_rename_delete(server: LiveServer, page: Page) -> None:
     open_app(page, server, "acme-scrm")
+    expect(page.locator(".app-summary")).to_contain_text("1 subject · 2 tags")  # singular, plural
     expect(page.locator("section[data-group='Level'] h2")).to_contain_text("order 10")
     assert tag_names(page, "Level") == ["Gold", "Silver"]
     page.get_by_label("New group name").fill("Region")

@@ -63,9 +63,11 @@ export async function appHeader(slot, name, active, crumb) {
   return app;
 }
 
+const plural = (n, one) => `${num(n)} ${one}${n === 1 ? "" : "s"}`;
+
 function summaryOf(app) {
   const l = app.limits;
-  return `${num(app.subjects)} subjects · ${num(app.tags)} tags · limits: ${num(l.tags_per_app)} tags, `
+  return `${plural(app.subjects, "subject")} · ${plural(app.tags, "tag")} · limits: ${num(l.tags_per_app)} tags, `
     + `${num(l.tags_per_subject)} per subject, names up to ${num(l.tag_name_max)} ${l.tag_name_unit}`;
 }
 
