@@ -60,6 +60,7 @@ class AppIndex:
         self.folded_seq = 0
         self.bitmaps: dict[int, BitMap] = {}
         self.unloaded: dict[int, list[tuple[int, int, BitMap]]] = {}
+        self.pruned = 0  # the fold point `unloaded` was last pruned to
         self.source = source
         # per-subject tag counts: only capped writes need them, so they are built from the
         # bitmaps on first use (a cold start that only reads never pays for them)
@@ -119,6 +120,7 @@ class AppIndex:
             for entries in self.unloaded.values():
                 if entries and entries[0][0] <= folded:
                     entries[:] = [e for e in entries if e[0] > folded]
+            self.pruned = max(self.pruned, folded)
 
     # reads -----------------------------------------------------------------
     def members(self, tag_ord: int) -> BitMap:

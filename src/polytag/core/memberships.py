@@ -72,7 +72,7 @@ class Memberships:
                 self.catch_ups += 1
             else:
                 self.hits += 1
-        if folded > idx.folded_seq and idx.unloaded:
+        if folded > max(idx.folded_seq, idx.pruned) and idx.unloaded:  # once per fold seen
             idx.prune(folded)
         if idx.seq < mseq:
             self._catch_up(idx, rows)

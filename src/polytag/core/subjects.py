@@ -42,10 +42,6 @@ class GroupView:
         self.directory = directory
         self.created: dict[str, int] = {}
 
-    def get(self, ext: str) -> int | None:
-        o = self.directory.ords.get(ext)
-        return self.created.get(ext) if o is None else o
-
     def forget(self, ext_ids: Sequence[str]) -> None:  # the op that created them was rolled back
         for ext in ext_ids:
             self.created.pop(ext, None)
@@ -102,8 +98,9 @@ class Subjects:
         """The ordinal of each of `ext_ids` (None where there is none), in order.
 
         Inside a write group the directory's freshness is checked once per group: the group
-        holds the write lock, so nobody else can add subjects meanwhile (ours are found by
-        the re-check against the transaction's rows)."""
+        holds the write lock, so nobody else can add subjects meanwhile, and the group's own
+        new subjects are in its view (`group_view`). Outside a group a miss is re-checked
+        against the rows."""
         view = self.group_view(app, rows)
         if view is not None:  # in a write group a miss is a subject that does not exist
             get = view.directory.ords.get  # a C-level get per id: this runs on every vendor write
