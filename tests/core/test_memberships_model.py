@@ -242,6 +242,11 @@ class MembershipMachine(RuleBasedStateMachine):
             bitmaps, counts = snapshot(self.svc, self.app, memberships)
             assert bitmaps == expected_bitmaps, (which, self.svc.store.read().app_head(self.app.id))
             assert counts.tolist() == expected_counts.tolist(), which
+        # the subjects at the cap, as the capped-add check sees them (kept up to date, not rebuilt)
+        idx = self.svc.memberships.index(self.app, self.svc.store.read())
+        with idx.lock:
+            full = set(idx.at_least(CAP))
+        assert full == {o for o, n in enumerate(expected_counts.tolist()) if n >= CAP}
         tags = self.svc.tags.all(self.app)
         assert {t.ext_id: t.count for t in tags} == {t: len(m) for t, m in self.model.items()}
         for tag, members in self.model.items():

@@ -9,7 +9,7 @@ from typing import Any
 
 from polytag.core.ids import token_hash
 from polytag.core.models import App
-from polytag.dialects import Call
+from polytag.dialects import UNSET, Call
 from polytag.errors import NotFound
 
 SECRET_KEYS = frozenset({"access_token", "secret", "appsecret", "usersig", "token", "key", "sig"})
@@ -48,15 +48,15 @@ class AppHints:
     first). Reads the credential the dialect will read; answers None when it names nobody."""
 
     def __init__(self) -> None:
-        self._by_token: dict[str, int] = {}  # token hash -> app id (a token never changes app)
+        self._by_token: dict[str, int] = {}  # token -> app id (a token never changes app)
         self._lock = threading.Lock()
 
     def app_of(self, call: Call) -> App | None:
         if call.app is not None:
             return call.app
-        if "app_hint" not in call.extra:  # faults and quotas both ask: resolve once per call
-            call.extra["app_hint"] = self._resolve(call)
-        hint: App | None = call.extra["app_hint"]
+        if call.app_hint is UNSET:  # faults and quotas both ask: resolve once per call
+            call.app_hint = self._resolve(call)
+        hint: App | None = call.app_hint
         return hint
 
     def _resolve(self, call: Call) -> App | None:
@@ -78,17 +78,16 @@ class AppHints:
         if not token:
             appid = q.get("appid") or _body_field(call.body, "appid")
             return svc.apps.get(appid) if appid else None
-        h = token_hash(token)
-        app_id = self._by_token.get(h)
+        app_id = self._by_token.get(token)
         if app_id is None:
-            row = svc.store.read().token(h)
+            row = svc.store.read().token(token_hash(token))
             if row is None:
                 return None
             app_id = int(row[0])
             with self._lock:
                 if len(self._by_token) > 100_000:
                     self._by_token.clear()
-                self._by_token[h] = app_id
+                self._by_token[token] = app_id
         return svc.apps.by_id(app_id)
 
 

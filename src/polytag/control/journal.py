@@ -7,8 +7,8 @@ import itertools
 import os
 import threading
 from collections import deque
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
 from typing import Any
 
 import orjson
@@ -21,7 +21,7 @@ DEFAULT_SIZE = int(os.environ.get("POLYTAG_JOURNAL_SIZE", "1000") or 1000)
 MAX_BODY = 64 * 1024  # request and answer bytes kept per entry; longer ones are cut (and say so)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass pays a setattr call per field, per request
 class Entry:
     id: int
     time: float  # the emulator's clock
@@ -30,7 +30,7 @@ class Entry:
     method: str
     path: str
     endpoint: str  # the path below the dialect's prefix
-    query: dict[str, str]  # as sent; masked when shown
+    query: Mapping[str, str]  # as sent (read-only); masked when shown
     body: bytes
     truncated: bool
     status: int
@@ -46,6 +46,9 @@ class Entry:
                 "status": self.status, "response_body": _answer(self.response, self.response_truncated),
                 "response_truncated": self.response_truncated,
                 "latency_ms": round(self.latency_ms, 3), "rid": self.rid}
+
+
+APP_FIELD = [f.name for f in fields(Entry)].index("app")  # in the tuples the ring buffer keeps
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ class Journal:
 
     def __init__(self, hints: AppHints, size: int = DEFAULT_SIZE) -> None:
         self.hints = hints
-        self._entries: deque[Entry] = deque(maxlen=max(1, size))
+        self._entries: deque[tuple[Any, ...]] = deque(maxlen=max(1, size))
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -93,19 +96,21 @@ class Journal:
             self._entries = deque(self._entries, maxlen=max(1, size))
 
     def observe(self, call: Call, status: int, payload: Any, seconds: float) -> None:
+        """Keep the call as a plain tuple in Entry's field order (an Entry is made when read:
+        this runs on every vendor call, reading the journal is rare). deque.append is atomic."""
         app = self.hints.app_of(call)
-        body, answer = call.body, dumps(payload)
-        entry = Entry(next(self._ids), call.service.clock.now(), app.name if app else "",
-                      call.dialect.name, call.method, str(call.scope["path"]), call.endpoint.path, dict(call.query),
-                      body[:MAX_BODY], len(body) > MAX_BODY, status, answer[:MAX_BODY], len(answer) > MAX_BODY,
-                      seconds * 1000, call.rid)
-        with self._lock:
-            self._entries.append(entry)
+        body, answer = call.body, call.answer or dumps(payload)
+        self._entries.append((
+            next(self._ids), call.service.clock.now(), app.name if app else "", call.dialect.name,
+            call.method, str(call.scope["path"]), call.endpoint.path, call.query,
+            body[:MAX_BODY], len(body) > MAX_BODY, status, answer[:MAX_BODY], len(answer) > MAX_BODY,
+            seconds * 1000, call.rid))
 
     def select(self, where: Filter, limit: int | None = None) -> list[Entry]:
         """Matching entries, oldest first; with `limit`, the newest `limit` of them."""
         with self._lock:
-            got = [e for e in self._entries if where.accepts(e)]
+            kept = list(self._entries)  # one C-level copy: an append from the loop cannot interleave
+        got = [e for e in (Entry(*t) for t in kept) if where.accepts(e)]
         return got[-limit:] if limit else got
 
     def clear(self, app: str | None = None) -> int:
@@ -114,7 +119,7 @@ class Journal:
             if app is None:
                 self._entries.clear()
             else:
-                kept: Iterable[Entry] = [e for e in self._entries if e.app != app]
+                kept: Iterable[tuple[Any, ...]] = [t for t in list(self._entries) if t[APP_FIELD] != app]
                 self._entries = deque(kept, maxlen=self._entries.maxlen)
             return before - len(self._entries)
 

@@ -33,9 +33,21 @@ class DailyQuotas:
         self.hints = hints
         self._used: dict[tuple[int, str], tuple[float, int]] = {}  # -> (day start, calls)
         self._overrides: dict[str, dict[str, int]] = {}  # app name -> {api: quota}
+        self._quotas: dict[tuple[int, str], tuple[App, int | None]] = {}  # see `quota`
         self._lock = threading.Lock()
 
     def quota(self, app: App, api: str) -> int | None:
+        """The day's quota of `api` for `app` (None: unlimited); remembered per App object,
+        which is replaced whenever the app's row changes, until the overrides change."""
+        key = (app.id, api)
+        memo = self._quotas.get(key)
+        if memo is not None and memo[0] is app:
+            return memo[1]
+        cap = self._quota(app, api)
+        self._quotas[key] = (app, cap)
+        return cap
+
+    def _quota(self, app: App, api: str) -> int | None:
         seeded = (app.config.get("limits") or {}).get("daily_quotas") or {}
         for table in (self._overrides.get(app.name, {}), seeded, DEFAULTS):
             if api in table:
@@ -47,6 +59,7 @@ class DailyQuotas:
     def set(self, app: str, quotas: Mapping[str, int]) -> None:
         with self._lock:
             self._overrides.setdefault(app, {}).update(quotas)
+            self._quotas.clear()
 
     async def intercept(self, call: Call) -> BaseException | None:
         if call.dialect.name != self.dialect or call.endpoint.handler.__name__ == "_unknown":
@@ -79,6 +92,7 @@ class DailyQuotas:
             for key in [k for k in self._used if app is None or k[0] == app.id]:
                 del self._used[key]
             if not keep_overrides:
+                self._quotas.clear()
                 if app is None:
                     self._overrides.clear()
                 else:

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from polytag.core.fresh import Fresh
 from polytag.core.limits import Limits
 from polytag.core.models import App
 from polytag.errors import NotFound
@@ -19,6 +20,7 @@ class Apps:
         self.store = store
         self.presets = dict(presets)
         self._by_id: dict[int, tuple[tuple[Any, ...], App]] = {}
+        self._fresh: Fresh[int, App] = Fresh(store.generation)
         self._lock = threading.Lock()
 
     def _app(self, row: tuple[Any, ...]) -> App:
@@ -34,17 +36,26 @@ class Apps:
         return self._app(row)
 
     def by_id(self, app_id: int, rows: Rows | None = None) -> App:
-        """The app as its row says now: the row is read every time (another process may have
-        changed it), the parsed App is reused while the row is unchanged."""
+        """The app as its row says now. Given `rows` (a write group's, say), the row is read
+        from them; otherwise a `Fresh` copy serves, which any process's write to an app or a
+        token makes stale at once. The parsed App is reused while the row is unchanged."""
+        if rows is None:
+            fresh = self._fresh.get(app_id)
+            if fresh is not None:
+                return fresh
+        mark = self._fresh.mark()
         row = (rows or self.store.read()).app_by_id(app_id)
         if row is None:
             raise NotFound("app", app_id)
         hit = self._by_id.get(app_id)
         if hit is not None and hit[0] == row:
-            return hit[1]
-        app = self._app(row)
-        with self._lock:
-            self._by_id[app_id] = (row, app)
+            app = hit[1]
+        else:
+            app = self._app(row)
+            with self._lock:
+                self._by_id[app_id] = (row, app)
+        if rows is None:
+            self._fresh.put(app_id, app, mark)
         return app
 
     def list(self, dialect: str | None = None) -> list[App]:
@@ -81,3 +92,4 @@ class Apps:
     def invalidate(self, app_id: int) -> None:
         with self._lock:
             self._by_id.pop(app_id, None)
+        self._fresh.drop(app_id)

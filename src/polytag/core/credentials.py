@@ -1,10 +1,11 @@
-"""Access tokens: issued per app, stored by hash, read back on every call (no cache to go stale)."""
+"""Access tokens: issued per app, stored by hash; a check reads the row, or a fresh copy of it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from polytag.core.clock import Clock
+from polytag.core.fresh import Fresh
 from polytag.core.ids import random_token, token_hash
 from polytag.errors import Unauthorized
 from polytag.store import Store, Tx
@@ -20,6 +21,8 @@ class Tokens:
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
         self.clock = clock
+        # token -> its row; keyed by the token itself, so a hit costs no hashing
+        self._rows: Fresh[str, tuple[int, str, float, float] | None] = Fresh(store.generation)
 
     def issue(self, tx: Tx, app_id: int, kind: str, ttl: int, overlap: int, reissue: bool = False) -> Issued:
         """A new token; earlier ones of the same kind stay valid for `overlap` seconds at most.
@@ -42,12 +45,19 @@ class Tokens:
     def check(self, token: str, kind_ttl: dict[str, int]) -> tuple[int, str]:
         """(app_id, kind) of a valid token, or Unauthorized("invalid" | "expired").
 
-        The row is read on every call, not cached: another process may have superseded the
-        token a moment ago (one primary-key lookup; microseconds on SQLite)."""
-        row = self.store.read().token(token_hash(token))
+        The row comes from a `Fresh` cache, which any process's write to a token or an app
+        makes stale at once (PostgreSQL: read on every call). Expiry is judged on every call,
+        against the clock."""
+        row = self._rows.get(token)
+        if row is None:
+            mark = self._rows.mark()
+            got = self.store.read().token(token_hash(token))
+            row = None if got is None else (int(got[0]), str(got[1]), float(got[2]), float(got[3]))
+            if row is not None:  # an unknown token is not remembered: it costs the caller a read
+                self._rows.put(token, row, mark)
         if row is None:
             raise Unauthorized("invalid")
-        app_id, kind, issued, expires = int(row[0]), str(row[1]), float(row[2]), float(row[3])
+        app_id, kind, issued, expires = row
         if self.clock.now() >= expires:
             superseded = expires < issued + kind_ttl.get(kind, 0) - 1
             raise Unauthorized("invalid" if superseded else "expired")

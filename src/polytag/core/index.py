@@ -8,6 +8,7 @@ process ever answers from a state older than the last acknowledged write.
 from __future__ import annotations
 
 import threading
+from array import array
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,16 +19,21 @@ OP_ADD, OP_REMOVE, OP_DROP = 1, 2, 3
 CHUNK_SHIFT = 16
 
 
+U32 = np.dtype(np.uint32)
+
+
 def ords_array(bm: BitMap) -> np.ndarray:
-    return np.frombuffer(bm.to_array(), dtype=np.uint32)
+    return np.frombuffer(bm.to_array(), dtype=U32)
 
 
 def chunks_of(bm: BitMap) -> list[int]:
     """The chunks `bm` has members in, one bitmap seek per chunk (never per member)."""
-    if len(bm) <= 64:  # the vendors' batches: a set is cheaper than the seeks
-        return list({o >> CHUNK_SHIFT for o in bm})
-    out: list[int] = []
+    if not bm:
+        return []
     top, x = bm.max(), bm.min()
+    if top >> CHUNK_SHIFT == x >> CHUNK_SHIFT:  # most vendor batches: one chunk
+        return [x >> CHUNK_SHIFT]
+    out: list[int] = []
     while True:
         chunk = x >> CHUNK_SHIFT
         out.append(chunk)
@@ -66,6 +72,8 @@ class AppIndex:
         # bitmaps on first use (a cold start that only reads never pays for them)
         self._counts: np.ndarray | None = np.zeros(1024, dtype=np.uint16)
         self._n_subjects = 0
+        self._full: BitMap | None = None  # subjects carrying `_full_cap` tags or more
+        self._full_cap = 0
         self.lock = threading.RLock()
         # (tag, chunk) -> the last seq that changed it, until a fold writes it out
         self.dirty: dict[tuple[int, int], int] = {}
@@ -85,7 +93,28 @@ class AppIndex:
 
     def defer_counts(self, n_subjects: int) -> None:
         """Forget the counts; they are rebuilt from the bitmaps when first asked for."""
-        self._counts, self._n_subjects = None, n_subjects
+        self._counts, self._n_subjects, self._full = None, n_subjects, None
+
+    def at_least(self, cap: int) -> BitMap:
+        """Subjects that carry `cap` tags or more: a capped write checks its batch against this
+        bitmap, not against the counts. Kept up to date for the last cap asked about."""
+        if self._full is None or self._full_cap != cap:
+            self._full = BitMap(np.flatnonzero(self.counts >= cap).tolist())
+            self._full_cap = cap
+        return self._full
+
+    def _track_full(self, arr: np.ndarray, delta: int) -> None:
+        """Counts of `arr` went up (delta > 0) or down: move them into or out of `at_least`'s
+        bitmap (a count that went up cannot leave it, one that went down cannot enter)."""
+        full = self._full
+        if full is None:
+            return
+        if delta > 0:
+            reached = arr[self.counts.take(arr) >= self._full_cap]
+            if len(reached):
+                full |= BitMap(reached.tolist())
+        elif full:
+            full -= BitMap(arr[self.counts.take(arr) < self._full_cap].tolist())
 
     # lazy tags ---------------------------------------------------------------
     def load(self, tags: Sequence[int] | None = None, rows: Any = None) -> None:
@@ -176,6 +205,59 @@ class AppIndex:
                 self.dirty[(tag_ord, chunk)] = seq
         self.seq = seq
 
+    def apply_group(self, entries: Sequence[tuple[int, int, int, BitMap]]) -> None:
+        """Replay the entries of one write group, which follow `seq` without a gap. Adds and
+        removes on loaded tags (the usual group) are applied with one count update for the
+        whole group; anything else goes entry by entry."""
+        if any(op == OP_DROP or tag_ord in self.unloaded for _, tag_ord, op, _ in entries):
+            for entry in entries:
+                self.apply(*entry)
+            return
+        up: list[BitMap] = []
+        down: list[BitMap] = []
+        dirty = self.dirty
+        for seq, tag_ord, op, subjects in entries:
+            bm = self.bitmaps.get(tag_ord)
+            if bm is None:
+                bm = self.bitmaps[tag_ord] = BitMap()
+            if op == OP_ADD:
+                changed = subjects - bm
+                bm |= changed
+                up.append(changed)
+            else:
+                changed = subjects & bm
+                bm -= changed
+                down.append(changed)
+            for chunk in chunks_of(subjects):
+                dirty[(tag_ord, chunk)] = seq
+        self.seq = entries[-1][0]
+        self._count_all(up, +1)
+        self._count_all(down, -1)
+
+    def _count_all(self, changes: list[BitMap], delta: int) -> None:
+        if not changes or self._counts is None:
+            return
+        members = array("I")
+        for c in changes:
+            members += c.to_array()
+        if not members:
+            return
+        arr = np.frombuffer(members, dtype=U32)
+        self._grow(int(arr.max()))
+        step = np.uint16(1 if delta > 0 else 0xFFFF)  # uint16 wraps: 0xFFFF adds -1
+        if len(changes) == 1 or len(BitMap.union(*changes)) == len(arr):  # no subject twice
+            self.counts[arr] += step
+        else:
+            np.add.at(self.counts, arr, step)
+        self._track_full(arr, delta)
+
+    def _grow(self, top: int) -> None:
+        if top >= len(self.counts):
+            size = max(top + 1, len(self.counts) * 2)
+            grown = np.zeros(size, dtype=np.uint16)
+            grown[: len(self.counts)] = self.counts
+            self.counts = grown
+
     def ensure_tag(self, tag_ord: int) -> None:
         if tag_ord not in self.unloaded:
             self.bitmaps.setdefault(tag_ord, BitMap())
@@ -184,16 +266,12 @@ class AppIndex:
         if not subjects or self._counts is None:  # not built yet: the bitmaps already say it
             return
         arr = ords_array(subjects)
-        top = int(arr[-1])
-        if top >= len(self.counts):
-            size = max(top + 1, len(self.counts) * 2)
-            grown = np.zeros(size, dtype=np.uint16)
-            grown[: len(self.counts)] = self.counts
-            self.counts = grown
+        self._grow(int(arr[-1]))
         if delta > 0:
             self.counts[arr] += 1
         else:
             self.counts[arr] -= 1
+        self._track_full(arr, delta)
 
     def rebuild_counts(self, n_subjects: int) -> None:
         self.load()
@@ -207,6 +285,7 @@ class AppIndex:
                     counts = grown
                 counts[arr] += 1
         self.counts = counts
+        self._full = None
 
     # folding -----------------------------------------------------------------
     def chunk_bits(self, tag_ord: int, chunk: int) -> bytes | None:
@@ -216,102 +295,3 @@ class AppIndex:
             return None
         piece = bm & chunk_range(chunk)
         return piece.serialize() if piece else None
-
-
-class Pending:
-    """Membership changes of earlier ops in the current group commit, not yet in the index.
-
-    Per-subject count changes are not kept one by one: `touched` says which subjects any
-    entry changed, and the few that a new op shares with it are recounted from the entries.
-    """
-
-    def __init__(self, index: AppIndex) -> None:
-        self.index = index
-        self.entries: list[tuple[int, int, int, BitMap]] = []
-        self.added: dict[int, BitMap] = {}
-        self.removed: dict[int, BitMap] = {}
-        self.dropped: dict[int, BitMap] = {}  # tag -> its members when dropped
-        self.touched = BitMap()
-        self.created: set[int] = set()
-
-    def has(self, tag_ord: int, subjects: BitMap) -> BitMap:
-        """Those of `subjects` that carry the tag, counting this group's earlier changes."""
-        if tag_ord in self.dropped:
-            return BitMap()
-        cur = subjects & self.index.members(tag_ord)
-        if tag_ord in self.removed:
-            cur -= self.removed[tag_ord]
-        if tag_ord in self.added:
-            cur |= subjects & self.added[tag_ord]
-        return cur
-
-    def members(self, tag_ord: int) -> BitMap:
-        if tag_ord in self.dropped:
-            return BitMap()
-        cur = self.index.members(tag_ord)
-        if tag_ord in self.removed or tag_ord in self.added:
-            cur = (cur - self.removed.get(tag_ord, BitMap())) | self.added.get(tag_ord, BitMap())
-        return cur
-
-    def _delta(self, subjects: BitMap) -> dict[int, int]:
-        """The count change this group made to each of `subjects` it touched."""
-        hit = subjects & self.touched
-        out: dict[int, int] = {}
-        if not hit:
-            return out
-        for _seq, _tag, op, changed in self.entries:
-            if op == OP_DROP:
-                continue
-            step = 1 if op == OP_ADD else -1
-            for o in hit & changed:
-                out[o] = out.get(o, 0) + step
-        for gone in self.dropped.values():
-            for o in hit & gone:
-                out[o] = out.get(o, 0) - 1
-        return out
-
-    def max_count(self, subjects: BitMap) -> int:
-        """The most tags any of `subjects` carries, counting this group's earlier changes."""
-        if not subjects:
-            return 0
-        counts = self.index.counts
-        if subjects.max() >= len(counts) or (self.touched and not subjects.isdisjoint(self.touched)):
-            return int(self.counts(np.frombuffer(subjects.to_array(), dtype=np.uint32)).max())
-        # the common case: known subjects this group has not touched yet (hot path)
-        return int(counts[np.frombuffer(subjects.to_array(), dtype=np.uint32)].max())
-
-    def counts(self, ords: np.ndarray) -> np.ndarray:
-        """Tags carried by each of `ords`, counting this group's changes."""
-        out = self.index.count_of(ords)
-        delta = self._delta(BitMap(ords.tolist())) if self.touched else {}
-        if delta:
-            for i, o in enumerate(ords.tolist()):
-                out[i] += delta.get(o, 0)
-        return out
-
-    def record(self, seq: int, tag_ord: int, op: int, subjects: BitMap) -> None:
-        self.entries.append((seq, tag_ord, op, subjects))
-        self._take(tag_ord, op, subjects)
-
-    def undo(self, seq: int) -> None:
-        """Forget the entry `seq` (its op was rolled back) and everything derived from it."""
-        self.entries = [e for e in self.entries if e[0] != seq]
-        self.added, self.removed, self.dropped, self.touched = {}, {}, {}, BitMap()
-        for _, tag_ord, op, subjects in self.entries:
-            self._take(tag_ord, op, subjects)
-
-    def _take(self, tag_ord: int, op: int, subjects: BitMap) -> None:
-        if op == OP_ADD:
-            self.added.setdefault(tag_ord, BitMap()).update(subjects)
-            if tag_ord in self.removed:
-                self.removed[tag_ord] -= subjects
-        elif op == OP_REMOVE:
-            self.removed.setdefault(tag_ord, BitMap()).update(subjects)
-            if tag_ord in self.added:
-                self.added[tag_ord] -= subjects
-        else:
-            gone = self.members(tag_ord)
-            self.dropped[tag_ord] = gone
-            self.touched |= gone
-            return
-        self.touched |= subjects

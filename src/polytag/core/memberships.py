@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 from pyroaring import BitMap
 
-from polytag.core.index import OP_ADD, OP_DROP, OP_REMOVE, AppIndex, Pending
+from polytag.core.index import OP_ADD, OP_DROP, OP_REMOVE, AppIndex
 from polytag.core.models import App
+from polytag.core.pending import Pending
 from polytag.errors import LimitExceeded
 from polytag.store import Store, Tx
 from polytag.store.rows import Rows
@@ -142,18 +143,22 @@ class Memberships:
     def _apply_pending(self, pend: Pending) -> None:
         idx = pend.index
         with idx.lock:
-            for seq, tag_ord, op, subjects in pend.entries:
-                if seq == idx.seq + 1:
-                    idx.apply(seq, tag_ord, op, subjects)
-                elif seq > idx.seq:  # a gap: someone else's entries came first; read them
+            entries = [e for e in pend.entries if e[0] > idx.seq]
+            if entries and entries[0][0] != idx.seq + 1:  # a gap: someone else's came first; read them
+                self.forget(idx.app_id)
+                return
+            if entries:
+                try:
+                    idx.apply_group(entries)
+                except Exception:  # half applied: nobody may read it; the next reader loads anew
                     self.forget(idx.app_id)
-                    return
+                    raise
             for tag_ord in pend.created:
                 if tag_ord not in pend.dropped:
                     idx.ensure_tag(tag_ord)
         if idx.seq - idx.folded_seq >= self.fold_every and idx.app_id not in self._folding:
             self._folding.add(idx.app_id)
-            self.store.submit(lambda tx: self._fold(tx, idx))
+            self.store.submit(lambda tx: self._fold(tx, idx), pure=True)
 
     @staticmethod
     def _write_head(tx: Tx, app_id: int, pend: Pending) -> None:
@@ -182,8 +187,8 @@ class Memberships:
         pend = self.pending(tx, app)
         new = subjects - pend.has(tag_ord, subjects)
         if new and per_subject_cap is not None:
-            worst = pend.max_count(new) + 1
-            if worst > per_subject_cap:
+            worst = pend.over_cap(new, per_subject_cap)
+            if worst is not None:
                 raise LimitExceeded("tags_per_subject", worst, per_subject_cap)
         if new:
             self._append(tx, app, pend, tag_ord, OP_ADD, new)

@@ -61,9 +61,10 @@ class Service:
         # --- end of dialect-owned core parts ---
 
     # running writes ---------------------------------------------------------
-    async def write(self, op: Callable[[Tx], T]) -> T:
-        """Run `op` in the next group commit and wait until it is durable."""
-        return await asyncio.wrap_future(self.store.submit(op))
+    async def write(self, op: Callable[[Tx], T], pure: bool = False) -> T:
+        """Run `op` in the next group commit and wait until it is durable. `pure`: the op
+        changes memberships only, never an app or a credential (their caches stay warm)."""
+        return await asyncio.wrap_future(self.store.submit(op, pure))
 
     def write_sync(self, op: Callable[[Tx], T]) -> T:
         return self.store.write(op)
@@ -79,6 +80,8 @@ class Service:
     def resolve(self, app: App, ext_ids: Sequence[str], tx: Tx | None = None) -> list[int]:
         """Ordinals of `ext_ids`, in order; NotFound for nobody's, Forbidden("other_app") for another app's."""
         ords = self.subjects.ords_of(app, ext_ids, tx)
+        if None not in ords:
+            return ords  # type: ignore[return-value]  # no None
         for ext, o in zip(ext_ids, ords, strict=True):
             if o is None:
                 holders = (tx or self.store.read()).apps_holding(ext)

@@ -90,7 +90,7 @@ class Subjects:
             return None
         key = ("subjects", app.id)
         view: GroupView | None = group.get(key)
-        if view is None:
+        if view is None:  # once per group
             view = group[key] = GroupView(self.directory(app, self.store.read()))
         return view
 
@@ -103,8 +103,8 @@ class Subjects:
         against the rows."""
         view = self.group_view(app, rows)
         if view is not None:  # in a write group a miss is a subject that does not exist
-            get = view.directory.ords.get  # a C-level get per id: this runs on every vendor write
-            ords = [get(e) for e in ext_ids]
+            # a C-level get per id: this runs on every vendor write
+            ords: list[int | None] = list(map(view.directory.ords.get, ext_ids))
             if None in ords and view.created:
                 made = view.created.get
                 ords = [made(e) if o is None else o for e, o in zip(ext_ids, ords, strict=True)]

@@ -53,7 +53,14 @@ class Tags:
         row = (rows or self.store.read()).tag_by_ext(app.id, str(ext_id))
         if row is None:
             raise NotFound("tag", ext_id)
-        return tag_from_row(row)
+        group: dict[Any, Any] | None = getattr(rows, "group", None)
+        if group is None:
+            return tag_from_row(row)
+        made: dict[tuple[Any, ...], Tag] = group.setdefault("tags_made", {})  # the same row, the same Tag
+        tag = made.get(row)
+        if tag is None:
+            tag = made[row] = tag_from_row(row)
+        return tag
 
     def find(self, app: App, name: str, rows: Rows | None = None, group_ord: int | None = None) -> Tag | None:
         for row in (rows or self.store.read()).tags_by_name(app.id, name):

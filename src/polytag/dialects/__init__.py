@@ -7,12 +7,14 @@ place that turns HTTP into a `Call` and a handler's result or error back into by
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import pkgutil
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -26,6 +28,9 @@ from polytag.dialects import _wire
 from polytag.errors import LimitExceeded
 
 log = logging.getLogger("polytag.dialects")
+
+
+UNSET: Any = object()
 
 
 class VendorError(Exception):
@@ -49,8 +54,9 @@ class Call:
     rid: str
     query: Mapping[str, str]
     app: App | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    app_hint: Any = UNSET  # the app the call names before it is authenticated (polytag.control)
     error: BaseException | None = None  # what the answer rendered, when it is an error
+    answer: bytes = b""  # the answer's bytes, once encoded (observers read them)
 
     @property
     def method(self) -> str:
@@ -130,8 +136,8 @@ class DialectApp:
             body = await read_body(receive, self.max_body, declared_length(scope))
         except LimitExceeded as exc:  # answered before method and auth, in the dialect's envelope
             body, ep = b"", Endpoint(ep.path, (scope["method"],), _refuse(exc), auth=False)
-        status, payload, rid = await _dispatch(self.dialect, ep, self.service, scope, body, self.observe)
-        await send_bytes(send, status, _wire.dumps(payload), self.dialect.content_type, rid)
+        status, answer, rid = await _dispatch(self.dialect, ep, self.service, scope, body, self.observe)
+        await send_bytes(send, status, answer, self.dialect.content_type, rid)
 
     async def _unknown(self, call: Call) -> Any:
         raise self.dialect.unknown_path(call.endpoint.path)
@@ -181,32 +187,43 @@ async def send_bytes(send: Send, status: int, content: bytes, content_type: str,
     await send({"type": "http.response.body", "body": content})
 
 
-def query_of(scope: Scope) -> dict[str, str]:
-    """The query string as a dict (the last of repeated keys wins)."""
-    return dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
+def query_of(scope: Scope) -> Mapping[str, str]:
+    """The query string as a read-only mapping (the last of repeated keys wins)."""
+    return _parse_query(scope.get("query_string", b""))[0]
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_query(raw: bytes) -> tuple[Mapping[str, str], bool]:
+    """(the query, whether a store can hold every value). A client sends the same query again
+    and again (its access_token), so recent ones are remembered."""
+    query = dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
+    return MappingProxyType(query), all(map(_wire.storable_text, query.values()))
 
 
 async def _dispatch(
     dialect: Dialect, ep: Endpoint, service: Service, scope: Scope, body: bytes,
     observe: Observer | None = None,
-) -> tuple[int, Any, str]:
-    call = Call(scope, service, dialect, ep, body, dialect.new_rid(), query_of(scope))
+) -> tuple[int, bytes, str]:
+    """(status, the answer's bytes, rid); the observers see the call once it is answered."""
+    query, storable = _parse_query(scope.get("query_string", b""))
+    call = Call(scope, service, dialect, ep, body, dialect.new_rid(), query)
     started = time.perf_counter()
-    status, payload = await _answer(call)
+    status, payload = await _answer(call, storable)
     seconds = time.perf_counter() - started
+    call.answer = _wire.dumps(payload)
     observers = service.call_observers if observe is None else [observe, *service.call_observers]
     for observer in observers:  # metrics and the request log, the request journal
         try:
             observer(call, status, payload, seconds)
         except Exception:
             log.exception("call observer failed", extra={"rid": call.rid})
-    return status, payload, call.rid
+    return status, call.answer, call.rid
 
 
-async def _answer(call: Call) -> tuple[int, Any]:
+async def _answer(call: Call, storable: bool = True) -> tuple[int, Any]:
     dialect, ep, method = call.dialect, call.endpoint, call.method
     try:
-        if not all(map(_wire.storable_text, call.query.values())):
+        if not storable:
             raise _wire.BadJSON("query parameter holds NUL or a lone surrogate")
         for intercept in call.service.call_interceptors:  # injected faults, body caps, quotas
             failure = await intercept(call)

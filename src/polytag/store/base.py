@@ -6,6 +6,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, Protocol, TypeVar
 
+from polytag.store.generation import Generation
 from polytag.store.rows import Rows
 
 T = TypeVar("T")
@@ -31,12 +32,14 @@ class Tx(Rows):
 class Store(Protocol):
     backend: str
     url: str
+    generation: Generation | None  # shared by every process, moved by writes to apps or tokens (or None)
 
     def read(self) -> Rows:
         """Rows on a connection of the calling thread, autocommit, for reads."""
 
-    def submit(self, op: Callable[[Tx], T]) -> Future[T]:
-        """Run `op` inside the next group transaction; the future resolves after COMMIT."""
+    def submit(self, op: Callable[[Tx], T], pure: bool = False) -> Future[T]:
+        """Run `op` inside the next group transaction; the future resolves after COMMIT.
+        `pure`: the op writes no app or credential row, so it leaves `generation` alone."""
 
     def write(self, op: Callable[[Tx], T]) -> T:
         """`submit(op).result()`, for callers that may block (CLI, tests, seeding)."""

@@ -29,7 +29,7 @@ from polytag.errors import Unavailable
 from polytag.store import migrations
 from polytag.store.base import Tx
 from polytag.store.rows import Rows
-from polytag.store.writer import GroupWriter, WriterHost
+from polytag.store.writer import WriterHost
 
 T = TypeVar("T")
 log = logging.getLogger("polytag.store")
@@ -294,7 +294,7 @@ class PostgresStore(WriterHost):
             kwargs={"autocommit": True, "options": f"-c search_path={self.schema}"},
             timeout=30.0,
         )
-        self._writer = GroupWriter(self._tx_backend())
+        self._start_writer()
 
     def migrate(self) -> list[int]:
         """Create the schema and apply pending migrations, under a session advisory lock.

@@ -18,18 +18,20 @@ from urllib.parse import parse_qs, urlparse
 
 from polytag.store import migrations
 from polytag.store.base import Tx
+from polytag.store.generation import SharedGeneration
 from polytag.store.rows import Rows
-from polytag.store.writer import GroupWriter, WriterHost
+from polytag.store.writer import WriterHost
 
 T = TypeVar("T")
 log = logging.getLogger("polytag.store")
+BUSY_TIMEOUT_MS = 30_000  # how long a write waits for another process's write lock
 
 
 def _connect(path: str, synchronous: str) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={synchronous}")
-    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA cache_size=-131072")
     conn.execute("PRAGMA foreign_keys=OFF")
     return conn
@@ -90,6 +92,18 @@ class _SQLiteTxBackend:
         self.conn.execute("BEGIN IMMEDIATE")
         return SQLiteTx(self.conn)
 
+    def try_begin(self) -> SQLiteTx | None:
+        """BEGIN IMMEDIATE if the write lock is free now, else None (no waiting): a server's
+        event loop takes it inline and waits for a held lock in a worker thread."""
+        self.conn.execute("PRAGMA busy_timeout=0")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:  # busy (another process writes), or worse: `begin` tells
+            return None
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        return SQLiteTx(self.conn)
+
     def savepoint(self) -> None:  # opened lazily by SQLiteTx._exec
         self.conn.execute("SAVEPOINT op")
 
@@ -134,7 +148,9 @@ class SQLiteStore(WriterHost):
         self._readers: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self.migrate()
-        self._writer = GroupWriter(self._tx_backend())
+        self._shared = SharedGeneration(f"{path}-polytag")
+        self.generation = self._shared
+        self._start_writer()
 
     def migrate(self) -> list[int]:
         """Apply pending migrations; safe when two processes start at once (BEGIN IMMEDIATE)."""
@@ -177,6 +193,7 @@ class SQLiteStore(WriterHost):
 
     def close(self) -> None:
         self._writer.close()
+        self._shared.close()
         with self._lock:
             for conn in self._readers:
                 with contextlib.suppress(sqlite3.ProgrammingError):  # closed by its thread already

@@ -20,15 +20,18 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
 from polytag.errors import Unavailable
+from polytag.store.generation import Generation
 
 log = logging.getLogger("polytag.store")
 
 Op = Callable[[Any], Any]
 Outcome = tuple[Any, Any, BaseException | None]  # (future, result, error)
+Item = tuple[Op, Any, bool]  # (op, future, pure)
 
 
 class TxBackend(Protocol):
-    """What a writer needs of a backend's write connection."""
+    """What a writer needs of a backend's write connection. A backend may also offer
+    `try_begin()`: BEGIN if that needs no waiting, else None (the loop writer uses it)."""
 
     def begin(self) -> Any: ...  # returns the Tx for this group
     def savepoint(self) -> None: ...
@@ -39,14 +42,14 @@ class TxBackend(Protocol):
     def close(self) -> None: ...
 
 
-def run_ops(backend: TxBackend, tx: Any, batch: list[tuple[Op, Any]]) -> list[Outcome]:
+def run_ops(backend: TxBackend, tx: Any, batch: list[Item]) -> list[Outcome]:
     """Run each op in its own savepoint; a failing op is rolled back alone, with its hooks.
 
     The savepoint is opened lazily, by the op's first write (see the backends' `_exec`):
     an op that only reads, or that defers its writes to the group's `before_commit`
     hooks (the membership log does), costs no SAVEPOINT/RELEASE round."""
     outcomes: list[Outcome] = []
-    for op, fut in batch:
+    for op, fut, _pure in batch:
         marks = (len(tx.after_commit), len(tx.on_abort))
         tx.savepoint_open = False
         try:
@@ -72,8 +75,14 @@ def run_ops(backend: TxBackend, tx: Any, batch: list[tuple[Op, Any]]) -> list[Ou
     return outcomes
 
 
-def finish(backend: TxBackend, tx: Any, outcomes: list[Outcome], commit_error: BaseException | None) -> None:
-    """After COMMIT: run the hooks and settle every future (all failed if COMMIT did)."""
+def finish(backend: TxBackend, tx: Any, outcomes: list[Outcome], commit_error: BaseException | None,
+           generation: Generation | None = None, pure: bool = False) -> None:
+    """After COMMIT: run the hooks and settle every future (all failed if COMMIT did). Unless
+    every op of the group was pure, the generation moves first, before any caller hears back
+    (see polytag.store.generation: an op submitted as `pure` promises it changes no app and no
+    access token)."""
+    if generation is not None and not pure:
+        generation.bump()
     if commit_error is not None:
         log.error("commit failed: %s", commit_error)
         try:
@@ -108,16 +117,18 @@ _STOP = object()
 class GroupWriter:
     """A thread that drains the queue into groups."""
 
-    def __init__(self, backend: TxBackend, max_group: int = 512, name: str = "polytag-writer") -> None:
+    def __init__(self, backend: TxBackend, max_group: int = 512, name: str = "polytag-writer",
+                 generation: Generation | None = None) -> None:
         self._backend = backend
+        self._generation = generation
         self._max_group = max_group
         self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
-    def submit(self, op: Op) -> Future[Any]:
+    def submit(self, op: Op, pure: bool = False) -> Future[Any]:
         fut: Future[Any] = Future()
-        self._q.put((op, fut))
+        self._q.put((op, fut, pure))
         return fut
 
     def close(self) -> None:
@@ -145,83 +156,97 @@ class GroupWriter:
             if stop:
                 return
 
-    def _group(self, batch: list[tuple[Op, Future[Any]]]) -> None:
-        live = [(op, fut) for op, fut in batch if fut.set_running_or_notify_cancel()]
+    def _group(self, batch: list[Item]) -> None:
+        live = [item for item in batch if item[1].set_running_or_notify_cancel()]
         if not live:
             return
         try:
             tx = self._backend.begin()
         except Exception as exc:  # the database is unreachable or locked past its timeout
             log.exception("begin failed")
-            for _, fut in live:
+            for _, fut, _ in live:
                 fut.set_exception(Unavailable(f"store unavailable: {exc}"))
             return
         error: BaseException | None = None
-        outcomes: list[Outcome] = [(fut, None, None) for _, fut in live]
+        outcomes: list[Outcome] = [(fut, None, None) for _, fut, _ in live]
         try:
             outcomes = run_ops(self._backend, tx, live)
             self._backend.commit()
         except Exception as exc:
             error = exc
-        finish(self._backend, tx, outcomes, error)
+        finish(self._backend, tx, outcomes, error, self._generation, all(p for _, _, p in live))
 
 
 class LoopWriter:
     """Group commit driven by an asyncio loop; ops run on the loop thread, BEGIN/COMMIT in a worker."""
 
-    def __init__(self, backend: TxBackend, loop: asyncio.AbstractEventLoop, max_group: int = 1024) -> None:
+    def __init__(self, backend: TxBackend, loop: asyncio.AbstractEventLoop, max_group: int = 1024,
+                 generation: Generation | None = None) -> None:
         self._backend = backend
+        self._generation = generation
         self._loop = loop
         self._thread_id = threading.get_ident()
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="polytag-commit")
-        self._pending: list[tuple[Op, Any]] = []
+        self._pending: list[Item] = []
         self._busy = False
         self._idle = asyncio.Event()
         self._idle.set()
         self._max_group = max_group
 
-    def submit(self, op: Op) -> Any:
+    def submit(self, op: Op, pure: bool = False) -> Any:
         """An asyncio future on the loop's thread, a concurrent one from any other thread."""
         if threading.get_ident() == self._thread_id:
             fut: Any = self._loop.create_future()
-            self._enqueue(op, fut)
+            self._enqueue(op, fut, pure)
             return fut
         cfut: Future[Any] = Future()
-        self._loop.call_soon_threadsafe(self._enqueue, op, cfut)
+        self._loop.call_soon_threadsafe(self._enqueue, op, cfut, pure)
         return cfut
 
-    def _enqueue(self, op: Op, fut: Any) -> None:
-        self._pending.append((op, fut))
+    def _enqueue(self, op: Op, fut: Any, pure: bool = False) -> None:
+        self._pending.append((op, fut, pure))
         if not self._busy:
             self._busy = True
             self._idle.clear()
             self._loop.call_soon(self._start)
 
     def _start(self) -> None:
+        try_begin = getattr(self._backend, "try_begin", None)  # a backend that can BEGIN without waiting
+        tx = try_begin() if try_begin is not None else None
+        if tx is not None:
+            self._run(tx, None)
+            return
         self._loop.run_in_executor(self._pool, self._backend.begin).add_done_callback(self._began)
 
     def _began(self, began: asyncio.Future[Any]) -> None:
-        batch, self._pending = self._pending[: self._max_group], self._pending[self._max_group:]
-        batch = [(op, f) for op, f in batch if not f.done() and
-                 (not isinstance(f, Future) or f.set_running_or_notify_cancel())]
         try:
             tx = began.result()
         except Exception as exc:
-            for _, fut in batch:
-                _settle(fut, None, Unavailable(f"store unavailable: {exc}"))
+            self._run(None, exc)
+            return
+        self._run(tx, None)
+
+    def _run(self, tx: Any, error: BaseException | None) -> None:
+        batch, self._pending = self._pending[: self._max_group], self._pending[self._max_group:]
+        batch = [item for item in batch if not item[1].done() and
+                 (not isinstance(item[1], Future) or item[1].set_running_or_notify_cancel())]
+        pure = all(p for _, _, p in batch)
+        if error is not None:
+            for _, fut, _ in batch:
+                _settle(fut, None, Unavailable(f"store unavailable: {error}"))
             self._next()
             return
         try:
             outcomes = run_ops(self._backend, tx, batch)
         except Exception as exc:
-            finish(self._backend, tx, [(f, None, None) for _, f in batch], exc)
+            finish(self._backend, tx, [(f, None, None) for _, f, _ in batch], exc, self._generation, pure)
             self._next()
             return
         done = self._loop.run_in_executor(self._pool, self._backend.commit)
-        done.add_done_callback(lambda d: self._committed(d, tx, outcomes))
+        done.add_done_callback(lambda d: self._committed(d, tx, outcomes, pure))
 
-    def _committed(self, done: asyncio.Future[Any], tx: Any, outcomes: list[Outcome]) -> None:
-        finish(self._backend, tx, outcomes, done.exception())
+    def _committed(self, done: asyncio.Future[Any], tx: Any, outcomes: list[Outcome], pure: bool) -> None:
+        finish(self._backend, tx, outcomes, done.exception(), self._generation, pure)
         self._next()
 
     def _next(self) -> None:
@@ -244,26 +269,32 @@ class LoopWriter:
 class WriterHost:
     """What every store does with its writers: a thread for synchronous callers, and the
     event loop of a server once one attaches. A store supplies `_tx_backend()` (a new write
-    connection) and sets `self._writer = GroupWriter(self._tx_backend())` when it opens."""
+    connection) and calls `self._start_writer()` when it opens."""
 
     _writer: GroupWriter
     _loop_writer: LoopWriter | None = None
+    generation: Generation | None = None  # moved by write groups that may change apps or tokens
 
     def _tx_backend(self) -> TxBackend:
         raise NotImplementedError
 
-    def submit(self, op: Op) -> Future[Any]:
+    def _start_writer(self) -> None:
+        """The writer thread (set `generation` first, if the backend shares one)."""
+        self._writer = GroupWriter(self._tx_backend(), generation=self.generation)
+
+    def submit(self, op: Op, pure: bool = False) -> Future[Any]:
+        """Queue `op` for the next group. `pure`: it writes no app or token row (see Generation)."""
         loop_writer = self._loop_writer
         if loop_writer is not None:
-            return loop_writer.submit(op)
-        return self._writer.submit(op)
+            return loop_writer.submit(op, pure)
+        return self._writer.submit(op, pure)
 
     def write(self, op: Op) -> Any:
         return self.submit(op).result()
 
     def attach_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         """Run write groups on `loop` from now on (a server does this at startup)."""
-        self._loop_writer = LoopWriter(self._tx_backend(), loop)
+        self._loop_writer = LoopWriter(self._tx_backend(), loop, generation=self.generation)
 
     async def detach_loop(self) -> None:
         """Settle every queued write, then go back to the writer thread."""

@@ -78,7 +78,7 @@ async def batchtagging(call: Call) -> dict[str, Any]:
     b = body.json_body(call)
     openids, tag_id = body.strings(b, "openid_list"), body.integer(b, "tagid")
     svc, app = call.service, _app(call)
-    await svc.write(lambda tx: svc.tag_subjects(tx, app, str(tag_id), openids))
+    await svc.write(lambda tx: svc.tag_subjects(tx, app, str(tag_id), openids), pure=True)
     return OK
 
 
@@ -86,7 +86,7 @@ async def batchuntagging(call: Call) -> dict[str, Any]:
     b = body.json_body(call)
     openids, tag_id = body.strings(b, "openid_list"), body.integer(b, "tagid")
     svc, app = call.service, _app(call)
-    await svc.write(lambda tx: svc.untag_subjects(tx, app, str(tag_id), openids))
+    await svc.write(lambda tx: svc.untag_subjects(tx, app, str(tag_id), openids), pure=True)
     return OK
 
 
