@@ -63,7 +63,8 @@ class Service:
     # running writes ---------------------------------------------------------
     async def write(self, op: Callable[[Tx], T], pure: bool = False) -> T:
         """Run `op` in the next group commit and wait until it is durable. `pure`: the op
-        changes memberships only, never an app or a credential (their caches stay warm)."""
+        writes no app row and no access token (memberships, tags, subjects: the caches of apps
+        and tokens stay warm; see polytag.store.generation)."""
         return await asyncio.wrap_future(self.store.submit(op, pure))
 
     def write_sync(self, op: Callable[[Tx], T]) -> T:

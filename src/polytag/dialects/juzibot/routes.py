@@ -96,7 +96,7 @@ async def tag_mark(call: Call) -> dict[str, Any]:
     marks = [Mark(body.string(m, "userId"), body.string(m, "unionId"), body.strings(m, "addTagId"),
                   body.strings(m, "delTagId")) for m in body.objects(body.json_body(call), "mark_list")]
     svc, app = call.service, _app(call)
-    await svc.write(lambda tx: Contacts.of(svc).mark(tx, app, marks))
+    await svc.write(lambda tx: Contacts.of(svc).mark(tx, app, marks), pure=True)
     return OK
 
 

@@ -36,7 +36,7 @@ def ok_accounts(**extra: Any) -> dict[str, Any]:
 async def im_add_tag(call: Call) -> dict[str, Any]:
     items = body.user_items(body.json_body(call), "UserTags", "Tags", "list")
     svc, app = call.service, _app(call)
-    await svc.write(lambda tx: im(svc).user_tags.add(tx, app, items))
+    await svc.write(lambda tx: im(svc).user_tags.add(tx, app, items), pure=True)
     return ok()
 
 
@@ -49,14 +49,14 @@ async def im_get_tag(call: Call) -> dict[str, Any]:
 async def im_remove_tag(call: Call) -> dict[str, Any]:
     items = body.user_items(body.json_body(call), "UserTags", "Tags", "list")
     svc, app = call.service, _app(call)
-    await svc.write(lambda tx: im(svc).user_tags.remove(tx, app, items))
+    await svc.write(lambda tx: im(svc).user_tags.remove(tx, app, items), pure=True)
     return ok()
 
 
 async def im_remove_all_tags(call: Call) -> dict[str, Any]:
     accounts = body.strings(body.json_body(call), "To_Account")
     svc, app = call.service, _app(call)
-    await svc.write(lambda tx: im(svc).user_tags.remove_all(tx, app, accounts))
+    await svc.write(lambda tx: im(svc).user_tags.remove_all(tx, app, accounts), pure=True)
     return ok()
 
 
