@@ -46,15 +46,34 @@ def test_a_group_moves_the_generation_unless_every_op_is_pure(writer_store: Stor
 
 def test_every_store_on_one_sqlite_file_shares_the_counter(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'shared.db'}"
-    one, other = open_store(url), open_store(url)
+    one = open_store(url)
     try:
-        assert one.generation is not None and other.generation is not None
+        assert one.generation is not None
+        seen = one.generation.value
+        other = open_store(url)  # a process starting (after a crash, say) moves it: all read anew
+        assert other.generation is not None
+        assert one.generation.value > seen
         seen = other.generation.value
         new_app(one)
         assert other.generation.value > seen  # another process learns at once
+        other.close()
     finally:
         one.close()
-        other.close()
+
+
+def test_an_impure_group_moves_the_generation_before_its_commit(writer_store: Store) -> None:
+    """So that a process dying between COMMIT and the second bump leaves no cache that read the
+    rows before COMMIT: the op itself sees the value it ran under; after COMMIT it moved twice."""
+    gen = writer_store.generation
+    if writer_store.backend == "postgresql":
+        assert gen is None  # nothing shared, nothing cached
+        return
+    assert gen is not None
+    seen: list[int] = []
+    before = gen.value
+    writer_store.submit(lambda tx: seen.append(gen.value)).result(WAIT)
+    assert seen == [before]
+    assert gen.value == before + 2
 
 
 def test_concurrent_bumps_are_never_lost(tmp_path: Path) -> None:

@@ -4,9 +4,10 @@ Apps and access tokens are read on every vendor call. Caching them is safe only 
 process learns at once that any of them changed, in any process. The counter lives in a
 file beside the database (`<db>-polytag`), mapped into memory by each process that opens it,
 as SQLite's own WAL index is: every write group that may have changed an app or a token bumps
-it after its COMMIT and before anyone hears back, and a cache entry is used only while the
-counter still holds the value it was read under. Bumps from several processes are serialized
-by an advisory lock on the file.
+it before its COMMIT and again after it, before anyone hears back (polytag.store.writer), and
+a cache entry is used only while the counter still holds the value it was read under. Bumps
+from several processes are serialized by an advisory lock on the file; opening the database
+bumps it too.
 
 PostgreSQL replicas may run on other hosts, so that backend has no shared counter: its
 caches are off, and every call reads its rows.

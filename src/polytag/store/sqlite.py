@@ -149,6 +149,7 @@ class SQLiteStore(WriterHost):
         self._lock = threading.Lock()
         self.migrate()
         self._shared = SharedGeneration(f"{path}-polytag")
+        self._shared.bump()  # a process starting (after a crash, say): every cache reads anew
         self.generation = self._shared
         self._start_writer()
 

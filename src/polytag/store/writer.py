@@ -75,6 +75,14 @@ def run_ops(backend: TxBackend, tx: Any, batch: list[Item]) -> list[Outcome]:
     return outcomes
 
 
+def before_commit(generation: Generation | None, pure: bool) -> None:
+    """An impure group moves the generation before its COMMIT too: were this process to die
+    between COMMIT and the bump in `finish`, caches that read before COMMIT are already stale.
+    (One that read between this bump and COMMIT is made stale by `finish`'s.)"""
+    if generation is not None and not pure:
+        generation.bump()
+
+
 def finish(backend: TxBackend, tx: Any, outcomes: list[Outcome], commit_error: BaseException | None,
            generation: Generation | None = None, pure: bool = False) -> None:
     """After COMMIT: run the hooks and settle every future (all failed if COMMIT did). Unless
@@ -169,12 +177,14 @@ class GroupWriter:
             return
         error: BaseException | None = None
         outcomes: list[Outcome] = [(fut, None, None) for _, fut, _ in live]
+        pure = all(p for _, _, p in live)
         try:
             outcomes = run_ops(self._backend, tx, live)
+            before_commit(self._generation, pure)
             self._backend.commit()
         except Exception as exc:
             error = exc
-        finish(self._backend, tx, outcomes, error, self._generation, all(p for _, _, p in live))
+        finish(self._backend, tx, outcomes, error, self._generation, pure)
 
 
 class LoopWriter:
@@ -242,6 +252,7 @@ class LoopWriter:
             finish(self._backend, tx, [(f, None, None) for _, f, _ in batch], exc, self._generation, pure)
             self._next()
             return
+        before_commit(self._generation, pure)
         done = self._loop.run_in_executor(self._pool, self._backend.commit)
         done.add_done_callback(lambda d: self._committed(d, tx, outcomes, pure))
 
