@@ -5,8 +5,12 @@ back to its savepoint alone; a failed COMMIT fails every op of the group.
 
 Two drivers share that logic: `GroupWriter`, a thread for synchronous callers (CLI, seeding,
 tests), and `LoopWriter`, which a server attaches to its event loop. The latter runs the ops
-on the loop's own thread and hands only BEGIN and COMMIT (which wait on locks and fsync with
-the GIL released) to a worker, so two threads never fight over the GIL for Python work.
+on the loop's own thread and hands only COMMIT (an fsync) and a BEGIN that must wait for
+another process's lock to a worker, with the GIL released, so two threads never fight over
+the GIL for Python work. A BEGIN that needs no waiting (SQLite's `try_begin`) runs inline.
+
+A group whose ops are not all `pure` moves the store's shared generation (see
+polytag.store.generation) before its COMMIT and again after it.
 """
 
 from __future__ import annotations
