@@ -33,7 +33,7 @@ class SharedGeneration:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)  # as SQLite makes its -shm: not a secret
         if os.fstat(self._fd).st_size < self.SIZE:  # new: zeros (growing to the same size again is harmless)
             os.ftruncate(self._fd, self.SIZE)
         self._map = mmap.mmap(self._fd, self.SIZE)
