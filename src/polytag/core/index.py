@@ -186,18 +186,18 @@ class AppIndex:
             bm = self.bitmaps.setdefault(tag_ord, BitMap())
             new = subjects - bm
             bm |= new
-            self._count(new, +1)
+            self._count_all([new], +1)
         elif op == OP_REMOVE:
             current = self.bitmaps.get(tag_ord)
             if current is not None:
                 gone = subjects & current
                 current -= gone
-                self._count(gone, -1)
+                self._count_all([gone], -1)
         elif op == OP_DROP:
             self.unloaded.pop(tag_ord, None)
             dropped = self.bitmaps.pop(tag_ord) if tag_ord in self.bitmaps else None
             if dropped is not None:
-                self._count(dropped, -1)
+                self._count_all([dropped], -1)
             for key in [k for k in self.dirty if k[0] == tag_ord]:
                 del self.dirty[key]
         if op != OP_DROP:
@@ -235,6 +235,8 @@ class AppIndex:
         self._count_all(down, -1)
 
     def _count_all(self, changes: list[BitMap], delta: int) -> None:
+        """Each subject of `changes` carries one tag more (delta > 0) or less; a subject may be
+        in several of them. Nothing to do before the counts are built: the bitmaps say it."""
         if not changes or self._counts is None:
             return
         members = array("I")
@@ -261,17 +263,6 @@ class AppIndex:
     def ensure_tag(self, tag_ord: int) -> None:
         if tag_ord not in self.unloaded:
             self.bitmaps.setdefault(tag_ord, BitMap())
-
-    def _count(self, subjects: BitMap, delta: int) -> None:
-        if not subjects or self._counts is None:  # not built yet: the bitmaps already say it
-            return
-        arr = ords_array(subjects)
-        self._grow(int(arr[-1]))
-        if delta > 0:
-            self.counts[arr] += 1
-        else:
-            self.counts[arr] -= 1
-        self._track_full(arr, delta)
 
     def rebuild_counts(self, n_subjects: int) -> None:
         self.load()
