@@ -22,7 +22,7 @@ class Tokens:
         self.store = store
         self.clock = clock
         # token -> its row; keyed by the token itself, so a hit costs no hashing
-        self._rows: Fresh[str, tuple[int, str, float, float] | None] = Fresh(store.generation)
+        self._rows: Fresh[str, tuple[int, str, float, float]] = Fresh(store.generation)
 
     def issue(self, tx: Tx, app_id: int, kind: str, ttl: int, overlap: int, reissue: bool = False) -> Issued:
         """A new token; earlier ones of the same kind stay valid for `overlap` seconds at most.
