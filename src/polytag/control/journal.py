@@ -15,7 +15,6 @@ import orjson
 
 from polytag.control.calls import AppHints, masked, masked_body, masked_doc
 from polytag.dialects import Call
-from polytag.dialects._wire import dumps
 
 DEFAULT_SIZE = int(os.environ.get("POLYTAG_JOURNAL_SIZE", "1000") or 1000)
 MAX_BODY = 64 * 1024  # request and answer bytes kept per entry; longer ones are cut (and say so)
@@ -99,7 +98,7 @@ class Journal:
         """Keep the call as a plain tuple in Entry's field order (an Entry is made when read:
         this runs on every vendor call, reading the journal is rare). deque.append is atomic."""
         app = self.hints.app_of(call)
-        body, answer = call.body, call.answer or dumps(payload)
+        body, answer = call.body, call.answer  # the bytes sent (set before observers run)
         self._entries.append((
             next(self._ids), call.service.clock.now(), app.name if app else "", call.dialect.name,
             call.method, str(call.scope["path"]), call.endpoint.path, call.query,

@@ -187,15 +187,11 @@ async def send_bytes(send: Send, status: int, content: bytes, content_type: str,
     await send({"type": "http.response.body", "body": content})
 
 
-def query_of(scope: Scope) -> Mapping[str, str]:
-    """The query string as a read-only mapping (the last of repeated keys wins)."""
-    return _parse_query(scope.get("query_string", b""))[0]
-
-
 @functools.lru_cache(maxsize=1024)
 def _parse_query(raw: bytes) -> tuple[Mapping[str, str], bool]:
-    """(the query, whether a store can hold every value). A client sends the same query again
-    and again (its access_token), so recent ones are remembered."""
+    """(the query as a read-only mapping, the last of repeated keys winning; whether a store
+    can hold every value). A client sends the same query again and again (its access_token),
+    so recent ones are remembered."""
     query = dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
     return MappingProxyType(query), all(map(_wire.storable_text, query.values()))
 
@@ -220,7 +216,7 @@ async def _dispatch(
     return status, call.answer, call.rid
 
 
-async def _answer(call: Call, storable: bool = True) -> tuple[int, Any]:
+async def _answer(call: Call, storable: bool) -> tuple[int, Any]:
     dialect, ep, method = call.dialect, call.endpoint, call.method
     try:
         if not storable:
