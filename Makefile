@@ -10,7 +10,7 @@ DB ?= sqlite:///polytag.db
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py src/polytag/_ordmap.c
 	@# The console's browser tests drive Debian's Chromium (never a downloaded browser), with
 	@# CJK fonts so that tag names like 广东 render in its screenshots.
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && \

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterable, Sequence
 
 from polytag.core.models import App
+from polytag.core.ordmap import OrdMap
 from polytag.store import Store, Tx
 from polytag.store.rows import Rows
 
@@ -15,15 +16,18 @@ class Directory:
 
     def __init__(self) -> None:
         self.ids: list[str] = []
-        self.ords: dict[str, int] = {}
+        self.ords = OrdMap()  # looked up a batch at a time (polytag.core.ordmap)
         self.lock = threading.Lock()
 
     def extend_from(self, rows: Rows, app_id: int) -> None:
         with self.lock:
-            for ord_, ext in rows.subject_ids_from(app_id, len(self.ids)):
-                if ord_ == len(self.ids):
-                    self.ids.append(ext)
-                    self.ords[ext] = ord_
+            first = len(self.ids)
+            new: list[str] = []
+            for ord_, ext in rows.subject_ids_from(app_id, first):
+                if ord_ == first + len(new):
+                    new.append(ext)
+            self.ids.extend(new)
+            self.ords.extend(new, first)
 
     def append(self, first: int, ext_ids: Sequence[str]) -> None:
         """Subjects a committed group created with ords first.. (skipped unless they come next:
@@ -31,7 +35,7 @@ class Directory:
         with self.lock:
             if len(self.ids) == first:
                 self.ids.extend(ext_ids)
-                self.ords.update(zip(ext_ids, range(first, first + len(ext_ids)), strict=True))
+                self.ords.extend(ext_ids, first)
 
 
 class GroupView:
@@ -103,14 +107,13 @@ class Subjects:
         against the rows."""
         view = self.group_view(app, rows)
         if view is not None:  # in a write group a miss is a subject that does not exist
-            # a C-level get per id: this runs on every vendor write
-            ords: list[int | None] = list(map(view.directory.ords.get, ext_ids))
+            # one call for the batch: this runs on every vendor write
+            ords = view.directory.ords.get_many(ext_ids)
             if None in ords and view.created:
                 made = view.created.get
                 ords = [made(e) if o is None else o for e, o in zip(ext_ids, ords, strict=True)]
             return ords
-        get = self.directory(app, self.store.read()).ords.get
-        ords = [get(e) for e in ext_ids]
+        ords = self.directory(app, self.store.read()).ords.get_many(ext_ids)
         if None in ords:
             missing = [e for e, o in zip(ext_ids, ords, strict=True) if o is None]
             found: dict[str, int] = {str(e): int(o) for e, o in (rows or self.store.read()).subject_ords(app.id, missing)}
