@@ -9,8 +9,9 @@
  * most half full: the slot holds the key's address, so the key can be prefetched as soon as the
  * slot arrives. A key is a strong reference to an exact str; a value is an ordinal, 0 to
  * 2**32 - 1. Nothing is ever removed (ordinals are never reused).
- * Every method runs with the GIL held and runs no Python code, so each is atomic, as dict
- * methods are. Keys that are not exact str are never stored and never found.
+ * Every method holds the GIL throughout and runs no Python code once it reads a slot (the one
+ * allocation that may start the garbage collector, get_many's result list, comes first), so each
+ * is atomic, as dict methods are. Keys that are not exact str are never stored and never found.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -29,6 +30,12 @@ typedef struct {
     Py_ssize_t mask;      /* capacity - 1, capacity a power of two */
     Py_ssize_t size;      /* slots in use */
 } OrdMap;
+
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
 
 #define BATCH_ON_STACK 128
 #define NOT_FOUND ((Py_ssize_t)-1)
@@ -224,7 +231,7 @@ static PyObject *OrdMap_get_many(OrdMap *self, PyObject *keys)
         if (!PyUnicode_CheckExact(items[i]))
             continue;
         pos[i] = first_slot(self, PyObject_Hash(items[i]));
-        __builtin_prefetch(&self->slots[pos[i]]);
+        PREFETCH(&self->slots[pos[i]]);
     }
     /* 2: prefetch the key in that slot when its tag matches (almost always the one) */
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -232,8 +239,8 @@ static PyObject *OrdMap_get_many(OrdMap *self, PyObject *keys)
             continue;
         Slot *s = &self->slots[pos[i]];
         if (s->key != NULL && s->tag == tag_of(PyObject_Hash(items[i]))) {
-            __builtin_prefetch(s->key);
-            __builtin_prefetch((char *)s->key + 64);  /* a short str's text ends there */
+            PREFETCH(s->key);
+            PREFETCH((char *)s->key + 64);  /* a short str's text ends there */
         }
     }
     /* 3: probe for real */

@@ -109,7 +109,7 @@ class Subjects:
         if view is not None:  # in a write group a miss is a subject that does not exist
             # one call for the batch: this runs on every vendor write
             ords = view.directory.ords.get_many(ext_ids)
-            if None in ords and view.created:
+            if view.created and None in ords:
                 made = view.created.get
                 ords = [made(e) if o is None else o for e, o in zip(ext_ids, ords, strict=True)]
             return ords
