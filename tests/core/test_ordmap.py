@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -149,3 +153,14 @@ def test_keys_with_the_same_hash_tag_are_told_apart(impl: type) -> None:
     assert b not in m
     m.extend([b], 2)
     assert (m.get_many([a, b]), len(m)) == ([1, 2], 2)
+
+
+def test_the_bench_script_runs() -> None:
+    """`bench/ordmap.py` at a tiny size: both maps measured, both ratios printed (no timing asserted)."""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, str(root / "bench" / "ordmap.py"), "--ids", "5000", "--batches", "20"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [ln.split()[0] for ln in lines[1:3]] == ["dict", "OrdMap"], done.stdout
+    assert sum(ln.startswith("dict / OrdMap") for ln in lines) == 2, done.stdout
