@@ -4,8 +4,9 @@ Every vendor write resolves up to a few hundred external ids among an app's user
 of them in a production app. In a dict each lookup is a chain of cache misses (index, entry,
 key, value) that the next lookup cannot start before; the compiled `OrdMap`
 (`polytag/_ordmap.c`, built by `pip install`) hashes a whole batch first and prefetches, so
-the misses of one batch overlap: 50 ids among 1M in about 4-7 µs instead of 19-28 µs
-(`bench/ordmap.py`). `PyOrdMap` is the same map over a dict, for an install that could not
+the misses of one batch overlap: 50 ids among 1M in about 4 µs instead of 18 warm, and 18
+instead of 50 once other work has evicted the map from the CPU caches, in half the memory
+(`bench/ordmap.py`, docs/performance.md). `PyOrdMap` is the same map over a dict, for an install that could not
 compile the extension; `tests/core/test_ordmap.py` holds both to one model.
 """
 
