@@ -38,4 +38,4 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 clean:
-	rm -rf $(VENV) polytag.db polytag.db-wal polytag.db-shm .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) polytag.db polytag.db-wal polytag.db-shm polytag.db-polytag .pytest_cache .mypy_cache .ruff_cache build src/polytag/*.so
