@@ -123,17 +123,19 @@ static int check_key(PyObject *key)
     return -1;
 }
 
+static long long not_an_ordinal(void)
+{
+    PyErr_SetString(PyExc_OverflowError, "OrdMap values are ordinals, 0 to 2**32 - 1");
+    return -1;
+}
+
 /* A value as an ordinal: 0 .. 2**32 - 1; -1 with an exception set otherwise. */
 static long long check_value(PyObject *value)
 {
     long long v = PyLong_AsLongLong(value);
     if (v == -1 && PyErr_Occurred())
         return -1;
-    if (v < 0 || v > (long long)UINT32_MAX) {
-        PyErr_SetString(PyExc_OverflowError, "OrdMap values are ordinals, 0 to 2**32 - 1");
-        return -1;
-    }
-    return v;
+    return v < 0 || v > (long long)UINT32_MAX ? not_an_ordinal() : v;
 }
 
 /* Set key -> value: an exact str and a checked value, room reserved by the caller. */
@@ -280,10 +282,8 @@ static PyObject *OrdMap_extend(OrdMap *self, PyObject *const *args, Py_ssize_t n
     PyObject **items = PySequence_Fast_ITEMS(seq);
     long long first = check_value(args[1]);
     int bad = first == -1;
-    if (!bad && n > 0 && first + n - 1 > (long long)UINT32_MAX) {
-        PyErr_SetString(PyExc_OverflowError, "OrdMap values are ordinals, 0 to 2**32 - 1");
-        bad = 1;
-    }
+    if (!bad && n > 0 && first + n - 1 > (long long)UINT32_MAX)
+        bad = not_an_ordinal() == -1;
     for (Py_ssize_t i = 0; i < n && !bad; i++)  /* checked first: all or nothing */
         bad = check_key(items[i]) < 0;
     if (bad || reserve(self, n) < 0) {
