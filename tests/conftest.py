@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -25,14 +26,42 @@ ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ["sqlite", "postgresql"]
 
 
+DEFAULT_PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@functools.cache
+def _answers(dsn: str) -> bool:
+    """Whether a PostgreSQL server accepts a connection at `dsn` (asked once per run)."""
+    try:
+        import psycopg
+
+        psycopg.connect(dsn, connect_timeout=2).close()
+    except Exception:
+        return False
+    return True
+
+
 def pg_dsn() -> str:
-    """The PostgreSQL server for tests (POLYTAG_TEST_PG_DSN); skip, or fail if POLYTAG_REQUIRE_PG=1."""
+    """The PostgreSQL server for tests: POLYTAG_TEST_PG_DSN, else the default address when a server
+    answers there (the run's header says which). Skips when none answers; POLYTAG_REQUIRE_PG=1 fails."""
     dsn = os.environ.get("POLYTAG_TEST_PG_DSN", "")
+    if not dsn and _answers(DEFAULT_PG_DSN):
+        dsn = DEFAULT_PG_DSN
     if not dsn:
         if os.environ.get("POLYTAG_REQUIRE_PG") == "1":
-            pytest.fail("POLYTAG_REQUIRE_PG=1 but POLYTAG_TEST_PG_DSN is not set")
-        pytest.skip("PostgreSQL not configured: set POLYTAG_TEST_PG_DSN=postgresql://USER@HOST:PORT/DB")
+            pytest.fail("POLYTAG_REQUIRE_PG=1 but no PostgreSQL: set POLYTAG_TEST_PG_DSN")
+        pytest.skip(f"PostgreSQL not configured and none answers at {DEFAULT_PG_DSN}: "
+                    "set POLYTAG_TEST_PG_DSN=postgresql://USER@HOST:PORT/DB")
     return dsn
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    dsn = os.environ.get("POLYTAG_TEST_PG_DSN", "")
+    if dsn:
+        return f"polytag: PostgreSQL tests use POLYTAG_TEST_PG_DSN={dsn}"
+    if _answers(DEFAULT_PG_DSN):
+        return f"polytag: PostgreSQL tests use the server found at {DEFAULT_PG_DSN}"
+    return f"polytag: no PostgreSQL at {DEFAULT_PG_DSN}: its tests are skipped (set POLYTAG_TEST_PG_DSN)"
 
 
 @pytest.fixture(params=BACKENDS)
