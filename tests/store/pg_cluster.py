@@ -44,6 +44,27 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (from /proc)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                # the field after the parenthesised command name: state, then ppid
+                stat = (entry / "stat").read_text()
+                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(entry.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie is dead, waiting for its reaper
+
+
 class PgCluster:
     """Primary + synchronous standby on 127.0.0.1; a context manager that removes everything after."""
 
@@ -128,16 +149,18 @@ class PgCluster:
 
     # failing over -----------------------------------------------------------
     def kill_primary(self) -> None:
-        """SIGKILL the primary's postmaster and every backend of it at once (pg_ctl gives it a
-        session of its own, so its process group is exactly the server)."""
+        """SIGKILL the primary's postmaster and every process of it at once, as if its machine died.
+
+        (Each backend has a session of its own, so there is no process group to signal: the
+        postmaster is stopped first, so it forks nothing more, then its children and it are killed.)"""
         pid = int((self.primary / "postmaster.pid").read_text().split("\n", 1)[0])
-        os.killpg(pid, signal.SIGKILL)
+        os.kill(pid, signal.SIGSTOP)
+        for child in children(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
+        while time.monotonic() < deadline and (_alive(pid) or children(pid)):
             time.sleep(0.01)
 
     def promote(self) -> None:
