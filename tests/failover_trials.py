@@ -37,7 +37,15 @@ import httpx
 
 from tests.crash_check import read_im, read_wechat, verify
 from tests.crash_driver import (
-    IM_BATCH, IM_CALLS_PER_CHUNK, WX_TAGS, Plan, Server, TrialResult, im_query, seed_doc, wx_token,
+    IM_BATCH,
+    IM_CALLS_PER_CHUNK,
+    WX_TAGS,
+    Plan,
+    Server,
+    TrialResult,
+    im_query,
+    seed_doc,
+    wx_token,
 )
 from tests.store.pg_cluster import PgCluster
 
