@@ -90,7 +90,8 @@ class FailoverResult:
 
     def line(self) -> str:
         c = self.check
-        return (f"acknowledged {c.acked} (wechat {c.acked_wechat}, im {c.acked_im}), refused {self.refused}, "
+        return (f"acknowledged {c.acked} (wechat {c.acked_wechat}, im {c.acked_im}), refused {self.refused} "
+                f"(found applied {c.unacked_present}), "
                 f"timeouts {self.timeouts}, lost {c.lost}, half-applied {c.half}, phantom {c.phantom}, "
                 f"index mismatches {self.index_mismatch}, unexpected {self.unexpected}, "
                 f"downtime {self.downtime:.2f}s (after promote {self.after_promote:.2f}s)")
@@ -254,6 +255,7 @@ class Summary:
             "lost": sum(r.check.lost for r in rs),
             "half_applied": sum(r.check.half for r in rs),
             "phantom": sum(r.check.phantom for r in rs),
+            "refused_but_applied": sum(r.check.unacked_present for r in rs),
             "index_mismatches": sum(r.index_mismatch for r in rs),
             "unexpected": sum(r.unexpected for r in rs),
             "downtime_s": [round(d, 3) for d in down],
