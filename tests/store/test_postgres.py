@@ -142,6 +142,19 @@ def test_reads_share_a_pool_and_survive_a_lost_connection(store: postgres.Postgr
     assert not rows.conn.broken
 
 
+def test_the_urls_connect_timeout_wins_over_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[Any] = []
+
+    def fake_connect(conninfo: str, autocommit: bool, **kwargs: Any) -> Any:
+        seen.append(psycopg.conninfo.make_conninfo(conninfo, **kwargs))
+        return None
+
+    monkeypatch.setattr(postgres.psycopg, "connect", fake_connect)
+    postgres.connect("postgresql://u@h1,h2/db?connect_timeout=2", "s")
+    postgres.connect("postgresql://u@h1/db", "s")
+    assert [psycopg.conninfo.conninfo_to_dict(c)["connect_timeout"] for c in seen] == ["2", "10"]
+
+
 def test_a_lost_read_connection_is_replaced_without_waiting_on_the_pool(
     store: postgres.PostgresStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -278,11 +278,18 @@ class _PgTxBackend:
             self.conn.close()
 
 
+_CONNECT_TIMEOUT = 10  # seconds per host, unless the URL says `connect_timeout=`
+
+
 def connect(conninfo: str, schema: str, **kwargs: Any) -> psycopg.Connection[Any]:
-    """A connection whose search_path is polytag's schema (autocommit: we issue BEGIN ourselves)."""
+    """A connection whose search_path is polytag's schema (autocommit: we issue BEGIN ourselves).
+
+    The URL's `connect_timeout` wins over our default: with several hosts, a dead one that
+    drops packets costs that long per attempt, and a failover's gap pays it on every attempt."""
+    if "connect_timeout" not in psycopg.conninfo.conninfo_to_dict(conninfo):
+        kwargs.setdefault("connect_timeout", _CONNECT_TIMEOUT)
     try:
-        return psycopg.connect(conninfo, autocommit=True, options=f"-c search_path={schema}",
-                               connect_timeout=10, **kwargs)
+        return psycopg.connect(conninfo, autocommit=True, options=f"-c search_path={schema}", **kwargs)
     except TRANSIENT as exc:
         raise Unavailable(f"cannot connect to the database: {exc}") from exc
 
