@@ -37,6 +37,7 @@ def test_the_primary_dies_and_polytag_resumes_on_the_promoted_standby(cluster_to
     assert res.downtime >= 0, report  # it resumed, on its own, on the new primary
     assert res.refused > 0, report  # the gap was answered, with each vendor's "system busy"
     assert res.unexpected == 0, report  # and nothing else: no 500, no other code, no unexpected error
+    assert res.timeouts == 0, report  # every request was answered (30 s client timeout): none hung in the gap
     assert (res.check.lost, res.check.half, res.check.phantom) == (0, 0, 0), report
     assert res.index_mismatch == 0, report
     assert summary.ok, report
