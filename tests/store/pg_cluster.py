@@ -163,6 +163,22 @@ class PgCluster:
         while time.monotonic() < deadline and (_alive(pid) or children(pid)):
             time.sleep(0.01)
 
+    def walreceiver(self) -> int:
+        """The standby's WAL receiver process."""
+        pid = int((self.standby / "postmaster.pid").read_text().split("\n", 1)[0])
+        for child in children(pid):
+            with contextlib.suppress(OSError):
+                if b"walreceiver" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    return child
+        raise RuntimeError("the standby has no WAL receiver")
+
+    def waiting_for_standby(self) -> int:
+        """Backends of the primary whose COMMIT waits for the standby's flush, once the WAL
+        they wait on has been sent (so it is in the standby's socket, if not yet on its disk)."""
+        return int(self.sql(self.ports[0], (
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep' AND"
+            " (SELECT min(sent_lsn) FROM pg_stat_replication) >= pg_current_wal_flush_lsn()")))
+
     def promote(self) -> None:
         self._run(PG_BIN / "pg_ctl", "promote", "-w", "-t", "60", "-D", self.standby)
         self.promoted = True

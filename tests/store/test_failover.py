@@ -9,13 +9,20 @@ in-memory index reads exactly as a fresh server on the new primary does.
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.crash_driver import TrialResult
-from tests.failover_trials import FailoverResult, Summary, _mismatches, run
-from tests.store.pg_cluster import available
+from polytag.core.ids import generated_ext_ids
+from tests.crash_driver import APPID, WX_BATCH, Server, TrialResult, seed_doc, wx_token
+from tests.failover_trials import FailoverResult, Summary, _mismatches, create_tags, run
+from tests.store.pg_cluster import PgCluster, available
 
 
 @pytest.fixture
@@ -55,3 +62,58 @@ def test_the_failover_check_can_fail() -> None:
     live = ({1: {"a", "b"}}, {"u": {"t"}})
     assert _mismatches(live, ({1: {"a", "b"}}, {"u": {"t"}})) == 0
     assert _mismatches(live, ({1: {"a"}}, {"u": {"t"}, "v": {"t"}})) == 2
+
+
+def test_a_commit_in_flight_when_the_primary_dies_is_refused_and_found_whole(
+    cluster_tools: None, tmp_path: Path
+) -> None:
+    """The standby's WAL receiver is paused, so a batch's COMMIT waits for the standby with its
+    WAL already sent; the primary dies; the receiver resumes and the standby is promoted. The
+    client heard "system busy" (its answer was lost with the primary), yet the batch committed:
+    it must be there whole, and the server that refused it must read it too (its index catches
+    up to the new primary's log head rather than keeping what it believed)."""
+    with PgCluster() as cluster:
+        db = f"{cluster.url}&schema=polytag"
+        server = Server(db, tmp_path, seed_doc(200, 100))
+        try:
+            with httpx.Client(base_url=server.url, timeout=30) as http:
+                token = wx_token(http)
+                tag = create_tags(server.url, token)[0]
+                openids = generated_ext_ids(f"wechat:{APPID}", 200)[:WX_BATCH]
+                assert members(http, token, tag) == 0  # the index is loaded, at the head before the batch
+                receiver = cluster.walreceiver()
+                os.kill(receiver, signal.SIGSTOP)
+                with ThreadPoolExecutor(1) as pool:
+                    answer = pool.submit(lambda: http.post(
+                        "/cgi-bin/tags/members/batchtagging", params={"access_token": token},
+                        content=json.dumps({"openid_list": openids, "tagid": tag})).json())
+                    for _ in range(600):
+                        if cluster.waiting_for_standby() or answer.done():
+                            break
+                        time.sleep(0.05)
+                    assert cluster.waiting_for_standby() == 1, answer.result() if answer.done() else "no COMMIT waited"
+                    cluster.kill_primary()
+                    os.kill(receiver, signal.SIGCONT)
+                    assert answer.result(timeout=60)["errcode"] == -1  # "system error": busy, never a 500
+                cluster.promote()
+                assert members(http, token, tag) == WX_BATCH  # the same server, after the failover
+        finally:
+            server.stop()
+        fresh = Server(db, tmp_path)
+        try:
+            with httpx.Client(base_url=fresh.url, timeout=30) as http:
+                assert members(http, token, tag) == WX_BATCH
+        finally:
+            fresh.stop()
+
+
+def members(http: httpx.Client, token: str, tag: int) -> int:
+    """How many followers carry `tag`, asking until the store answers (the gap answers -1)."""
+    for _ in range(600):
+        r = http.post("/cgi-bin/user/tag/get",
+                      params={"access_token": token}, content=json.dumps({"tagid": tag, "next_openid": ""})).json()
+        if r.get("errcode", 0) == 0:
+            return int(r["count"])
+        assert r["errcode"] == -1, r
+        time.sleep(0.05)
+    raise AssertionError("the server never answered after the promotion")
