@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8080
 DB ?= sqlite:///polytag.db
 
-.PHONY: serve test lint typecheck pytest install clean bench
+.PHONY: serve test lint typecheck pytest install clean bench pgtools
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -21,7 +21,14 @@ $(STAMP): pyproject.toml setup.py src/polytag/_ordmap.c
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# tests/store/test_failover.py builds a PostgreSQL primary and a synchronous standby of its own
+# with Debian's PostgreSQL 15 tools (initdb, pg_ctl, pg_basebackup; run as the postgres user).
+PGBIN := /usr/lib/postgresql/15/bin
+pgtools:
+	@[ -x $(PGBIN)/pg_basebackup ] && [ -x $(PGBIN)/initdb ] || \
+	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql-15; }
+
+install: $(STAMP) pgtools
 
 serve: $(STAMP)
 	$(BIN)/polytag serve --port $(PORT) --db $(DB) --seed examples/demo-seed.yaml
@@ -32,7 +39,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) pgtools
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest

@@ -73,6 +73,17 @@ def test_url_schema_option() -> None:
     assert -(1 << 63) <= postgres.lock_key("a", "write") < 1 << 63
 
 
+def test_multi_host_url_keeps_every_host_and_asks_for_the_writable_one() -> None:
+    url = "postgresql://u@h1:5432,h2:5433/db?target_session_attrs=read-write&schema=pt_x"
+    conninfo, schema = postgres.parse_url(url)
+    assert (conninfo, schema) == ("postgresql://u@h1:5432,h2:5433/db?target_session_attrs=read-write", "pt_x")
+    assert psycopg.conninfo.conninfo_to_dict(conninfo)["host"] == "h1,h2"
+    # several hosts and no preference: a standby would take reads it lags on and refuse writes
+    assert postgres.parse_url("postgresql://u@h1,h2/db")[0] == "postgresql://u@h1,h2/db?target_session_attrs=read-write"
+    assert postgres.parse_url("postgresql://u@h1,h2/db?target_session_attrs=any")[0].endswith("=any")
+    assert "target_session_attrs" not in postgres.parse_url("postgresql://u@h1/db")[0]
+
+
 # the store -------------------------------------------------------------------------------------
 def test_bytea_comes_back_as_bytes_and_bools_as_integers(store: postgres.PostgresStore) -> None:
     app = new_app(store)
@@ -129,6 +140,38 @@ def test_reads_share_a_pool_and_survive_a_lost_connection(store: postgres.Postgr
     terminate(store.url, backend_pid(rows.conn))
     assert rows.app_by_id(app) is not None  # retried once on a fresh pooled connection
     assert not rows.conn.broken
+
+
+def test_the_urls_connect_timeout_wins_over_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[Any] = []
+
+    def fake_connect(conninfo: str, autocommit: bool, **kwargs: Any) -> Any:
+        seen.append(psycopg.conninfo.make_conninfo(conninfo, **kwargs))
+        return None
+
+    monkeypatch.setattr(postgres.psycopg, "connect", fake_connect)
+    postgres.connect("postgresql://u@h1,h2/db?connect_timeout=2", "s")
+    postgres.connect("postgresql://u@h1/db", "s")
+    assert [psycopg.conninfo.conninfo_to_dict(c)["connect_timeout"] for c in seen] == ["2", "10"]
+
+
+def test_a_lost_read_connection_is_replaced_without_waiting_on_the_pool(
+    store: postgres.PostgresStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a failover the pool's workers back off for seconds between attempts, and its
+    `getconn` would hold the event loop meanwhile: the replacement connects by itself."""
+    app = new_app(store)
+    rows = store.read()
+    terminate(store.url, backend_pid(rows.conn))
+
+    def no_waiting(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("waited on the pool for a replacement read connection")
+
+    monkeypatch.setattr(store._pool, "getconn", no_waiting)
+    assert rows.app_by_id(app) is not None
+    assert not rows.conn.broken and not rows.pooled
+    terminate(store.url, backend_pid(rows.conn))  # and again: a replacement is replaced the same way
+    assert rows.app_by_id(app) is not None
 
 
 def test_writer_survives_a_lost_connection_between_groups(store: postgres.PostgresStore) -> None:

@@ -5,7 +5,10 @@ right after BEGIN, exactly as SQLite's BEGIN IMMEDIATE serializes them across co
 the membership log's per-app sequence and every uniqueness and limit check rely on it.
 
 `postgresql://USER@HOST:PORT/DB?schema=NAME` keeps polytag's tables in schema NAME (created
-on first start), so several deployments or test runs can share one database.
+on first start), so several deployments or test runs can share one database. libpq's multi-host
+form, `postgresql://H1:P1,H2:P2/DB?target_session_attrs=read-write`, names a primary and its
+standbys: every connection goes to whichever accepts writes (read-write is the default when
+several hosts are named), so after a failover new connections find the promoted standby.
 Database errors become `Unavailable` (the dialects' "system busy"); reads are retried once
 on a fresh connection, and a group whose connection broke fails as a whole, never in part.
 """
@@ -77,6 +80,10 @@ def parse_url(url: str) -> tuple[str, str]:
             kept.append((key, value))
     if not _SCHEMA_NAME.match(schema):
         raise ValueError(f"invalid schema name {schema!r} in database URL")
+    if "," in parts.netloc and not any(key == "target_session_attrs" for key, _ in kept):
+        # several hosts (a primary and its standbys): only the one that takes writes will do,
+        # for reads too (the index catches up to the head it reads, which a standby may lag)
+        kept.append(("target_session_attrs", "read-write"))
     scheme = "postgresql"
     return urlunsplit((scheme, parts.netloc, parts.path, urlencode(kept), "")), schema
 
@@ -117,6 +124,7 @@ class PgReadRows(PgRows):
         super().__init__(store._pool.getconn())
 
     in_snapshot = False
+    pooled = True  # False once replaced by a connection of its own (see PostgresStore._replace)
 
     def _retry(self, call: Callable[[], Any]) -> Any:
         try:
@@ -270,11 +278,18 @@ class _PgTxBackend:
             self.conn.close()
 
 
+_CONNECT_TIMEOUT = 10  # seconds per host, unless the URL says `connect_timeout=`
+
+
 def connect(conninfo: str, schema: str, **kwargs: Any) -> psycopg.Connection[Any]:
-    """A connection whose search_path is polytag's schema (autocommit: we issue BEGIN ourselves)."""
+    """A connection whose search_path is polytag's schema (autocommit: we issue BEGIN ourselves).
+
+    The URL's `connect_timeout` wins over our default: with several hosts, a dead one that
+    drops packets costs that long per attempt, and a failover's gap pays it on every attempt."""
+    if "connect_timeout" not in psycopg.conninfo.conninfo_to_dict(conninfo):
+        kwargs.setdefault("connect_timeout", _CONNECT_TIMEOUT)
     try:
-        return psycopg.connect(conninfo, autocommit=True, options=f"-c search_path={schema}",
-                               connect_timeout=10, **kwargs)
+        return psycopg.connect(conninfo, autocommit=True, options=f"-c search_path={schema}", **kwargs)
     except TRANSIENT as exc:
         raise Unavailable(f"cannot connect to the database: {exc}") from exc
 
@@ -337,13 +352,18 @@ class PostgresStore(WriterHost):
         return rows
 
     def _replace(self, rows: PgReadRows) -> None:
-        """Hand a broken read connection back (the pool discards it) and take a fresh one."""
-        with contextlib.suppress(psycopg.Error):
-            self._pool.putconn(rows.conn)
-        try:
-            rows.conn = self._pool.getconn()
-        except psycopg.Error as exc:
-            raise Unavailable(f"database unavailable: {exc}") from exc
+        """Drop a broken read connection and connect afresh, to whichever host accepts writes now.
+
+        Not through the pool: after a failed attempt (a primary that died, a standby not yet
+        promoted) its workers back off for seconds, and its `getconn` would hold the caller,
+        often the event loop, that long. A direct attempt fails at once ("busy", retry) or
+        reaches the new primary as soon as there is one."""
+        if rows.pooled:
+            rows.pooled = False
+            with contextlib.suppress(psycopg.Error, ValueError):
+                self._pool.putconn(rows.conn)  # the pool discards a broken connection
+        rows.conn.close()
+        rows.conn = connect(self.conninfo, self.schema)
 
     def _tx_backend(self) -> _PgTxBackend:
         return _PgTxBackend(self.conninfo, self.schema)
@@ -353,7 +373,10 @@ class PostgresStore(WriterHost):
         with self._lock:
             for rows in self._readers:
                 with contextlib.suppress(psycopg.Error):
-                    self._pool.putconn(rows.conn)
+                    if rows.pooled:
+                        self._pool.putconn(rows.conn)
+                    else:
+                        rows.conn.close()
             self._readers.clear()
         self._pool.close()
 
