@@ -83,10 +83,6 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, HTTPException)
         return problem(exc.status_code, "http", str(exc.detail), str(exc.detail))
 
-    async def too_deep(request: Request, exc: Exception) -> JSONResponse:
-        # json.loads (and what walks its result) recurses once per nesting level
-        return problem(400, "malformed-body", "Malformed JSON body", "the body is nested too deeply")
-
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error in %s %s", request.method, request.url.path)
         return problem(500, "internal", "Internal error", "an unexpected error was logged")
@@ -94,5 +90,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(PolytagError, core)
     app.add_exception_handler(RequestValidationError, validation)
     app.add_exception_handler(HTTPException, http)
-    app.add_exception_handler(RecursionError, too_deep)
     app.add_exception_handler(Exception, unexpected)
