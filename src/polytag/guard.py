@@ -117,7 +117,7 @@ class Policy:
                 raise Refused(400, "host-required", "a Host header is required")
             name = split_host(raw.decode("latin-1"))[0]
             if not self.host_allowed(name):
-                raise Refused(403, "host-not-allowed", f"Host {name!r} is not allowed: polytag answers its admin "
+                raise Refused(403, "host-not-allowed", f"Host {name[:100]!r} is not allowed: polytag answers its admin "
                               "surfaces on loopback names and IP addresses only, plus the names given with "
                               "--allowed-host (or POLYTAG_ALLOWED_HOSTS)")
             if not self.admin_key and not self.peer_local(scope, headers):
@@ -126,7 +126,7 @@ class Policy:
             return
         origin = headers.get(b"origin")
         if origin is not None and not same_origin(origin.decode("latin-1"), headers.get(b"host", b"")):
-            raise Refused(403, "cross-origin", f"cross-origin write refused: Origin {origin.decode('latin-1')!r} "
+            raise Refused(403, "cross-origin", f"cross-origin write refused: Origin {origin.decode('latin-1')[:100]!r} "
                           "is not this server")
         site = headers.get(b"sec-fetch-site", b"").lower()
         if site in (b"cross-site", b"same-site"):
