@@ -15,6 +15,7 @@ import tempfile
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 from starlette.testclient import TestClient
 
@@ -23,6 +24,9 @@ from polytag.config import Settings
 from polytag.control.plane import ControlPlane, _planes
 from polytag.core.ids import generated_ext_ids
 
+# starlette's TestClient names its Host `testserver` and its peer `testclient` (polytag.guard)
+IN_PROCESS: dict[str, Any] = {"allowed_hosts": ("testserver",), "trusted_peers": ("testclient",)}
+
 
 def bench_reset(followers: int, rounds: int) -> None:
     tmp = Path(tempfile.mkdtemp())
@@ -30,7 +34,7 @@ def bench_reset(followers: int, rounds: int) -> None:
     seed.write_text(json.dumps({"apps": [
         {"dialect": "wechat", "appid": "wxbench", "secret": "s", "followers": {"generate": followers},
          "tags": [{"name": "all"}]}]}), "utf-8")
-    settings = Settings(db=f"sqlite:///{tmp / 'bench.db'}", seeds=(str(seed),), admin_key=None)
+    settings = Settings(db=f"sqlite:///{tmp / 'bench.db'}", seeds=(str(seed),), admin_key=None, **IN_PROCESS)
     with TestClient(create_app(settings)) as c:
         token = c.get("/cgi-bin/token", params={"grant_type": "client_credential", "appid": "wxbench",
                                                  "secret": "s"}).json()["access_token"]
@@ -56,7 +60,7 @@ def bench_journal(size: int) -> None:
     seed = tmp / "seed.json"
     seed.write_text(json.dumps({"apps": [{"dialect": "wechat", "appid": "wxj", "secret": "s",
                                           "followers": openids, "tags": [{"name": "t"}]}]}), "utf-8")
-    with TestClient(create_app(Settings(db=f"sqlite:///{tmp / 'j.db'}", seeds=(str(seed),)))) as c:
+    with TestClient(create_app(Settings(db=f"sqlite:///{tmp / 'j.db'}", seeds=(str(seed),), **IN_PROCESS))) as c:
         plane: ControlPlane = _planes[c.app.state.service]  # type: ignore[attr-defined]
         plane.journal.resize(size)
         token = c.get("/cgi-bin/token", params={"grant_type": "client_credential", "appid": "wxj",

@@ -24,6 +24,9 @@ from polytag.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ["sqlite", "postgresql"]
+# What starlette's TestClient sends (Host `testserver`, peer `testclient`), allowed explicitly:
+# Settings(..., **IN_PROCESS) for an app a TestClient drives (polytag.guard refuses both by default).
+IN_PROCESS: dict[str, Any] = {"allowed_hosts": ("testserver",), "trusted_peers": ("testclient",)}
 
 
 DEFAULT_PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -97,7 +100,7 @@ def seeded(service: Service) -> Callable[[dict[str, Any]], list[Any]]:
 @pytest.fixture
 def client(service: Service) -> Iterator[TestClient]:
     """An in-process HTTP client over the test's service (no network)."""
-    app = create_app(Settings(db=service.store.url), service)
+    app = create_app(Settings(db=service.store.url, **IN_PROCESS), service)
     with TestClient(app) as c:
         yield c
 

@@ -23,6 +23,7 @@ from polytag import dialects
 from polytag.app import create_app
 from polytag.config import Settings
 from polytag.core.service import Service
+from tests.conftest import IN_PROCESS
 from tests.dialects.juzibot.conftest import MAIN as JZ_MAIN
 from tests.dialects.juzibot.conftest import TOKEN as JZ_TOKEN
 from tests.dialects.tencent_im.conftest import app_entry, gen_sig
@@ -162,7 +163,7 @@ def env(client: TestClient, seeded: Callable[[dict[str, Any]], Any]) -> Env:
 @pytest.fixture
 def capped(service: Service, seeded: Callable[[dict[str, Any]], Any]) -> Iterator[Env]:
     _seed(seeded)
-    app = create_app(Settings(db=service.store.url, max_body_bytes=CAP), service)
+    app = create_app(Settings(db=service.store.url, max_body_bytes=CAP, **IN_PROCESS), service)
     with TestClient(app) as c:
         yield _env(c)
 
@@ -249,7 +250,7 @@ def test_default_cap_is_one_mib(env: Env) -> None:
 
 
 def test_native_api_body_cap(service: Service) -> None:
-    app = create_app(Settings(db=service.store.url, max_body_bytes=CAP), service)
+    app = create_app(Settings(db=service.store.url, max_body_bytes=CAP, **IN_PROCESS), service)
     with TestClient(app) as c:
         resp = c.post("/v1/apps", content=b'{"x":"' + b"y" * CAP + b'"}',
                       headers={"content-type": "application/json"})

@@ -16,6 +16,7 @@ from polytag.config import Settings
 from polytag.core.service import Service
 from polytag.errors import Unavailable
 from polytag.store import open_store
+from tests.conftest import IN_PROCESS
 from tests.dialects.juzibot.conftest import MAIN as JZ
 from tests.dialects.juzibot.conftest import TOKEN as JZ_TOKEN
 from tests.dialects.tencent_im.conftest import app_entry as im_entry
@@ -146,7 +147,7 @@ def test_index_cache_hits_and_misses(env: TestClient, service: Service) -> None:
 def test_store_and_unexpected_errors(service: Service, seeded: Callable[[dict[str, Any]], list[Any]],
                                      monkeypatch: pytest.MonkeyPatch) -> None:
     seeded(SEED)
-    app = create_app(Settings(db=service.store.url), service)
+    app = create_app(Settings(db=service.store.url, **IN_PROCESS), service)
     with TestClient(app, raise_server_exceptions=False) as client:
         tok = token(client)["access_token"]
         for failure in (Unavailable("database unavailable: test"), RuntimeError("boom"), RuntimeError("boom")):
@@ -166,7 +167,7 @@ def test_store_and_unexpected_errors(service: Service, seeded: Callable[[dict[st
 
 def test_metrics_need_the_admin_key_when_one_is_set(service: Service, client: TestClient) -> None:
     client.get("/_polytag/health")
-    keyed = create_app(Settings(db=service.store.url, admin_key="k3y"), service)  # a second app, own registry
+    keyed = create_app(Settings(db=service.store.url, admin_key="k3y", **IN_PROCESS), service)  # a second app, own registry
     with TestClient(keyed) as c:
         for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "k3y"}):
             resp = c.get("/metrics", headers=headers)

@@ -21,12 +21,13 @@ from polytag.app import create_app
 from polytag.config import Settings
 from polytag.core.service import Service
 from polytag.store import open_store
+from tests.conftest import IN_PROCESS
 
 _DIR = tempfile.mkdtemp(prefix="polytag-openapi-fuzz-")
 atexit.register(shutil.rmtree, _DIR, True)
 _SERVICE = Service(open_store(f"sqlite:///{Path(_DIR) / 'polytag.db'}"), dialects.presets(dialects.discover()))
 atexit.register(_SERVICE.store.close)
-APP = create_app(Settings(db=_SERVICE.store.url), _SERVICE)
+APP = create_app(Settings(db=_SERVICE.store.url, **IN_PROCESS), _SERVICE)
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import json
 from collections.abc import AsyncIterator, Mapping
 
 from starlette.applications import Starlette
@@ -14,6 +15,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from polytag import dialects, seed
 from polytag.config import Settings
 from polytag.core.service import Service
+from polytag.errors import LimitExceeded
+from polytag.guard import AdminGuard, Policy, too_large
 from polytag.observe.requests import Observer
 from polytag.store import open_store
 
@@ -65,24 +68,38 @@ def create_app(
     rest.state.service = svc
     rest.state.dialects = found
     cap = settings.max_body_bytes
-    prefixes = {d.prefix + "/": dialects.DialectApp(d, svc, cap, observer.vendor) for d in found.values()}
-    return PrefixDispatch(prefixes, rest, observer)
+    prefixes: dict[str, ASGIApp] = {d.prefix + "/": dialects.DialectApp(d, svc, cap, observer.vendor)
+                                    for d in found.values()}
+    prefixes["/_polytag/noop"] = noop(cap)
+    return PrefixDispatch(prefixes, rest, observer, AdminGuard(rest, Policy.of(settings)))
 
 
-async def noop(scope: Scope, receive: Receive, send: Send) -> None:
+def noop(cap: int | None = None) -> ASGIApp:
     """Reads the body and answers a fixed ack through the same lean path as vendor calls:
-    the HTTP stack's own cost, which benchmarks compare vendor endpoints against."""
-    await dialects.read_body(receive)
-    await dialects.send_bytes(send, 200, b'{"errcode":0,"errmsg":"ok"}', "application/json")
+    the HTTP stack's own cost, which benchmarks compare vendor endpoints against. A body past
+    `cap` gets 413 (read no further than the cap plus one chunk)."""
+    ack = b'{"errcode":0,"errmsg":"ok"}'
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await dialects.read_body(receive, cap, dialects.declared_length(scope))
+        except LimitExceeded as exc:
+            await dialects.send_bytes(send, 413, json.dumps({"error": too_large(exc)}).encode(), "application/json")
+            return
+        await dialects.send_bytes(send, 200, ack, "application/json")
+
+    return app
 
 
 class PrefixDispatch:
-    """Vendor prefixes go straight to their dialect's app; everything else to the Starlette app
-    (through the observer's middleware, when there is one)."""
+    """Vendor prefixes (and the noop) go straight to their app; everything else, the admin
+    surfaces, to the Starlette app through the guard (polytag.guard) and the observer's middleware."""
 
-    def __init__(self, prefixes: Mapping[str, ASGIApp], rest: Starlette, observer: Observer | None = None) -> None:
-        self.prefixes = {**prefixes, "/_polytag/noop": noop}
-        self.rest: ASGIApp = rest if observer is None else observer.around(rest)
+    def __init__(self, prefixes: Mapping[str, ASGIApp], rest: Starlette, observer: Observer | None = None,
+                 guarded: ASGIApp | None = None) -> None:
+        self.prefixes = {"/_polytag/noop": noop(), **prefixes}
+        inner = rest if guarded is None else guarded  # `rest` behind polytag.guard's AdminGuard
+        self.rest: ASGIApp = inner if observer is None else observer.around(inner)
         self.state = rest.state
         self.observer = observer
 

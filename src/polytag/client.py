@@ -105,7 +105,8 @@ class Client:
         """A client of an ASGI app in this process (its lifespan runs until `close()`)."""
         from starlette.testclient import TestClient
 
-        tc = TestClient(app, base_url="http://polytag.local", raise_server_exceptions=False)
+        # the call never leaves this process: it comes from loopback, to a loopback name (polytag.guard)
+        tc = TestClient(app, base_url="http://localhost", raise_server_exceptions=False, client=("127.0.0.1", 50000))
         tc.__enter__()
         client = cls(admin_key=admin_key, http=tc)  # type: ignore[arg-type]
         client._exit = tc

@@ -16,7 +16,7 @@ from polytag.console.site import STATIC
 
 
 def client(tmp_path: Path, host: str, key: str | None = None) -> TestClient:
-    settings = Settings(db=f"sqlite:///{tmp_path / 'site.db'}", admin_key=key)
+    settings = Settings(db=f"sqlite:///{tmp_path / 'site.db'}", admin_key=key, allowed_hosts=("testserver",))
     return TestClient(create_app(settings), client=(host, 40000), follow_redirects=False)
 
 

@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 
 from polytag.app import create_app
 from polytag.config import Settings
+from tests.conftest import IN_PROCESS
 
 KEY = "control-test-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -33,7 +34,8 @@ def seed_file(tmp_path: Path) -> Path:
 @pytest.fixture
 def ctl(tmp_path: Path, seed_file: Path) -> Iterator[TestClient]:
     """A TestClient over a fresh server (seeded, admin key KEY); control calls need `headers=AUTH`."""
-    settings = Settings(db=f"sqlite:///{tmp_path / 'polytag.db'}", seeds=(str(seed_file),), admin_key=KEY)
+    settings = Settings(db=f"sqlite:///{tmp_path / 'polytag.db'}", seeds=(str(seed_file),), admin_key=KEY,
+                        **IN_PROCESS)
     with TestClient(create_app(settings)) as c:
         yield c
 

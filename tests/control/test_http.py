@@ -40,7 +40,7 @@ def test_health_is_open_and_the_rest_needs_the_key(ctl: TestClient) -> None:
     ("/quotas", b'{"app": "x", "daily": {"token": -1}}'),
 ])
 def test_bad_input_is_a_400_with_a_message(ctl: TestClient, path: str, body: bytes) -> None:
-    resp = ctl.post(P + path, content=body, headers=AUTH)
+    resp = ctl.post(P + path, content=body, headers={**AUTH, "Content-Type": "application/json"})
     assert resp.status_code == 400, resp.text
     assert resp.json()["error"]
 

@@ -16,7 +16,7 @@ from pyroaring import BitMap
 
 from polytag.errors import Unavailable
 from polytag.store import Tx, migrations, open_store
-from tests.conftest import ROOT, pg_dsn
+from tests.conftest import IN_PROCESS, ROOT, pg_dsn
 
 psycopg = pytest.importorskip("psycopg")
 from polytag.store import postgres  # noqa: E402  (after the importorskip)
@@ -267,7 +267,7 @@ def test_a_busy_database_is_the_dialects_system_error_not_a_500(
     app_doc = {"dialect": "wechat", "appid": "wx00000000000busy1", "secret": "busy-secret",
                "followers": ["oBusyFollower"], "tags": ["busy"]}
     seed.apply(svc, seed.validate({"apps": [app_doc]}), found)
-    with TestClient(create_app(Settings(db=pg_url), svc)) as client:
+    with TestClient(create_app(Settings(db=pg_url, **IN_PROCESS), svc)) as client:
         token = client.get("/cgi-bin/token", params={
             "grant_type": "client_credential", "appid": app_doc["appid"], "secret": app_doc["secret"],
         }).json()["access_token"]

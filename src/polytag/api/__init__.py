@@ -7,7 +7,6 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from starlette.routing import BaseRoute, Mount
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from polytag import __version__
 from polytag.admin import authorized
@@ -19,8 +18,7 @@ from polytag.api.subjects import router as subjects_router
 from polytag.api.tags import router as tags_router
 from polytag.config import Settings
 from polytag.core.service import Service
-from polytag.dialects import declared_length, read_body
-from polytag.errors import LimitExceeded, Unauthorized
+from polytag.errors import Unauthorized
 
 
 def build(service: Service, settings: Settings) -> FastAPI:
@@ -43,35 +41,6 @@ def build(service: Service, settings: Settings) -> FastAPI:
 
 
 def routes(service: Service, settings: Settings, dialects: Mapping[str, Any]) -> list[BaseRoute]:
-    """Mounted last by polytag.app: it takes "/" for /v1, /openapi.json and /docs."""
-    return [Mount("/", app=BodyCap(build(service, settings), settings.max_body_bytes))]
-
-
-class BodyCap:
-    """Refuses a request body over `limit` bytes with 413 problem+json before the app sees it
-    (it reads at most the cap plus one chunk), and replays an accepted body to the app."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        try:
-            body = await read_body(receive, self.limit, declared_length(scope))
-        except LimitExceeded as exc:
-            response = errors.problem(413, "body-too-large", "Request body too large", exc.detail,
-                                      limit=exc.limit, value=exc.value, allowed=exc.allowed)
-            await response(scope, receive, send)
-            return
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()  # after the body: wait for the disconnect
-
-        await self.app(scope, replay, send)
+    """Mounted last by polytag.app: it takes "/" for /v1, /openapi.json and /docs (behind
+    polytag.guard, which also caps the body)."""
+    return [Mount("/", app=build(service, settings))]

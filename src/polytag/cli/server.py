@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 import click
 
-from polytag import seed
+from polytag import deadlines, seed
 from polytag.cli import _service, main  # noqa: F401
-from polytag.config import DEFAULT_DB, DEFAULT_MAX_BODY_BYTES, Settings
+from polytag.config import DEFAULT_DB, DEFAULT_MAX_BODY_BYTES, Settings, env_list
 from polytag.errors import PolytagError
 from polytag.observe import logs
 from polytag.observe.logs import FORMATS, LEVELS
@@ -26,7 +26,13 @@ from polytag.observe.logs import FORMATS, LEVELS
 @click.option("--seed", "seeds", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="seed file applied at start (repeatable)")
 @click.option("--admin-key", envvar="POLYTAG_ADMIN_KEY", default=None,
-              help="Bearer key for the native API and the control plane (env POLYTAG_ADMIN_KEY)")
+              help="Bearer key for the native API, the control plane, /metrics and the console. Prefer "
+                   "the env POLYTAG_ADMIN_KEY or --admin-key-file: a flag's value shows in `ps`")
+@click.option("--admin-key-file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="read the admin key from this file (its first line; keep it mode 0600)")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="a Host name the admin surfaces answer besides localhost, *.localhost and IP addresses "
+                   "(repeatable; `*.example.com` for subdomains; env POLYTAG_ALLOWED_HOSTS, comma separated)")
 @click.option("--log-level", default="warning", show_default=True, type=click.Choice(list(LEVELS), case_sensitive=False),
               help="polytag's and uvicorn's loggers; at info, one line per request")
 @click.option("--log-format", default="json", show_default=True, type=click.Choice(FORMATS),
@@ -39,23 +45,38 @@ from polytag.observe.logs import FORMATS, LEVELS
               help="make tokens, TaskIds and JuziBot ids deterministic for the same sequence of calls")
 @click.option("--max-body-bytes", default=DEFAULT_MAX_BODY_BYTES, show_default=True,
               type=click.IntRange(min=1), envvar="POLYTAG_MAX_BODY_BYTES",
-              help="request body cap; a larger body is refused in the dialect's envelope (native API: 413)")
-def serve(host: str, port: int, db: str, seeds: tuple[str, ...], admin_key: str | None, log_level: str,
-          log_format: str, tls_cert: str | None, tls_key: str | None, id_seed: str, max_body_bytes: int) -> None:
+              help="request body cap; a larger body is refused in the dialect's envelope (native API, "
+                   "control plane: 413)")
+@click.option("--timeout-keep-alive", default=5, show_default=True, type=click.IntRange(min=1),
+              help="seconds an idle connection is kept after a response")
+@click.option("--timeout-headers", default=deadlines.HEADERS_S, show_default=True, type=click.FloatRange(min=0.1),
+              help="seconds a request's headers may take, from the connection or the request's first byte")
+@click.option("--timeout-body", default=deadlines.BODY_S, show_default=True, type=click.FloatRange(min=0.1),
+              help="seconds a request's body may take after its headers")
+@click.option("--limit-concurrency", default=1000, show_default=True, type=click.IntRange(min=1),
+              help="open connections (or requests in progress) past which a request gets 503")
+def serve(host: str, port: int, db: str, seeds: tuple[str, ...], admin_key: str | None, admin_key_file: str | None,
+          allowed_hosts: tuple[str, ...], log_level: str, log_format: str, tls_cert: str | None, tls_key: str | None,
+          id_seed: str, max_body_bytes: int, timeout_keep_alive: int, timeout_headers: float, timeout_body: float,
+          limit_concurrency: int) -> None:
     """Start the server; prints `polytag ready on http://HOST:PORT` (https with --tls-cert) once it
-    accepts connections. Logs go to stderr."""
+    accepts connections. Logs go to stderr.
+
+    The admin key: set POLYTAG_ADMIN_KEY in the environment or use --admin-key-file, so that it
+    does not show in `ps` as a flag would."""
     import uvicorn
 
     from polytag.admin import is_loopback
     from polytag.app import build_service, create_app
 
     check_tls(tls_cert, tls_key)
+    admin_key = key_from_file(admin_key_file, admin_key)
     if not admin_key and not is_loopback(host):
         raise click.ClickException(
             f"refusing to serve on {host} without an admin key: the native API and the control plane "
             "would be open to the network. Pass --admin-key (or POLYTAG_ADMIN_KEY), or bind 127.0.0.1.")
     settings = Settings(db=db, host=host, port=port, seeds=seeds, admin_key=admin_key, id_seed=id_seed,
-                        max_body_bytes=max_body_bytes)
+                        max_body_bytes=max_body_bytes, allowed_hosts=allowed_hosts or env_list("POLYTAG_ALLOWED_HOSTS"))
     try:
         service, _ = build_service(settings)
     except (ValueError, seed.SeedError, PolytagError) as exc:
@@ -70,7 +91,10 @@ def serve(host: str, port: int, db: str, seeds: tuple[str, ...], admin_key: str 
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
     bound = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level=LEVELS[log_level.lower()], log_config=logs.config(log_level, log_format),
-                            access_log=False, lifespan="on", loop="auto", http="auto",
+                            access_log=False, lifespan="on", loop="auto",
+                            http=deadlines.protocol(timeout_headers, timeout_body),
+                            h11_max_incomplete_event_size=deadlines.MAX_HEADER_BYTES,
+                            timeout_keep_alive=timeout_keep_alive, limit_concurrency=limit_concurrency,
                             timeout_graceful_shutdown=5, ssl_certfile=tls_cert, ssl_keyfile=tls_key)
     shown = f"{'https' if tls_cert else 'http'}://{f'[{host}]' if ':' in host else host}"
 
@@ -109,6 +133,22 @@ def tune_gc() -> None:
     gc.freeze()
     _, older, oldest = gc.get_threshold()
     gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
+
+
+def key_from_file(path: str | None, key: str | None) -> str | None:
+    """The admin key from `--admin-key-file` (its first line), or `key` when there is no file."""
+    if path is None:
+        return key
+    if key:
+        raise click.UsageError("give the admin key once: --admin-key-file, or --admin-key / POLYTAG_ADMIN_KEY")
+    try:
+        with open(path, encoding="utf-8") as f:
+            found = f.readline().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"cannot read the admin key from {path}: {exc}") from exc
+    if not found:
+        raise click.ClickException(f"{path} holds no admin key (its first line is empty)")
+    return found
 
 
 def check_tls(cert: str | None, key: str | None) -> None:

@@ -1,5 +1,5 @@
-"""Serving the console: the loopback guard (no admin key), `/console/session`, and the static
-files of `static/` with explicit content types and a self-only Content-Security-Policy."""
+"""Serving the console: `/console/session` and the static files of `static/` with explicit
+content types and a self-only Content-Security-Policy (polytag.guard decides who reaches them)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from polytag.admin import is_loopback
 from polytag.config import Settings
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -31,20 +30,6 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 def assets() -> dict[str, Path]:
     """The servable files by name: the flat `static/` folder, nothing below or beside it."""
     return {p.name: p for p in STATIC.iterdir() if p.is_file() and p.suffix in TYPES}
-
-
-def loopback_only(admin_key: str | None, handler: Endpoint) -> Endpoint:
-    """Without an admin key the console needs no sign-in, so only this machine may load it."""
-
-    async def endpoint(request: Request) -> Response:
-        host = request.client.host if request.client else ""
-        if not admin_key and not is_loopback(host):
-            return PlainTextResponse(
-                "403 Forbidden: without an admin key the console is served to loopback clients only. "
-                "Start polytag with --admin-key to use it from another machine.", 403)
-        return await handler(request)
-
-    return endpoint
 
 
 def build(settings: Settings) -> list[BaseRoute]:
@@ -69,7 +54,8 @@ def build(settings: Settings) -> list[BaseRoute]:
 
     table: list[tuple[str, Endpoint]] = [("/console", to_slash), ("/console/", page),
                                          ("/console/session", session), ("/console/{name}", asset)]
-    return [Route(path, loopback_only(key, fn), methods=["GET", "HEAD"]) for path, fn in table]
+    # who may load the page (loopback peers only without a key; allowed Host names) is polytag.guard's
+    return [Route(path, fn, methods=["GET", "HEAD"]) for path, fn in table]
 
 
 def asset_response(path: Path) -> Response:

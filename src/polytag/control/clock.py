@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -17,17 +16,30 @@ def state(clock: Clock) -> dict[str, Any]:
             "real": clock.offset == 0}
 
 
-def parse_instant(value: Any) -> float:
-    """An ISO 8601 time (no zone = UTC) or epoch seconds."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+# The instants the clock may be moved to: 1970-01-01 to 9999-01-01 UTC. A datetime ends with
+# 9999 (past it the clock could not say what time it is); the last year is margin for real time
+# to run on after a move.
+EARLIEST = 0.0
+LATEST = datetime(9999, 1, 1, tzinfo=UTC).timestamp()
+SPAN = f"between {EARLIEST:.0f} (1970-01-01) and {LATEST:.0f} (9999-01-01) epoch seconds"
+
+
+def parse_instant(value: Any, name: str = "set") -> float:
+    """An ISO 8601 time (no zone = UTC) or epoch seconds, within [EARLIEST, LATEST]."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if not EARLIEST <= value <= LATEST:  # compared before float(): 10**400 has no float
+            raise BadRequest(f"`{name}` must be {SPAN}")
         return float(value)
     if not isinstance(value, str):
-        raise BadRequest("`set` must be an ISO 8601 time or epoch seconds")
+        raise BadRequest(f"`{name}` must be an ISO 8601 time or epoch seconds")
     try:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise BadRequest(f"`set`: not an ISO 8601 time: {value!r}") from None
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+        epoch = (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+    except (ValueError, OverflowError):
+        raise BadRequest(f"`{name}`: not an ISO 8601 time: {value[:100]!r}") from None
+    if not EARLIEST <= epoch <= LATEST:
+        raise BadRequest(f"`{name}` must be {SPAN}")
+    return epoch
 
 
 def move(clock: Clock, doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -37,8 +49,11 @@ def move(clock: Clock, doc: Mapping[str, Any]) -> dict[str, Any]:
         raise BadRequest("give exactly one of `advance_s`, `set`, `real`")
     if "advance_s" in doc:
         step = doc["advance_s"]
-        if isinstance(step, bool) or not isinstance(step, int | float) or not math.isfinite(step):
+        if isinstance(step, bool) or not isinstance(step, int | float) or step != step:  # NaN
             raise BadRequest("`advance_s` must be a number of seconds")
+        now = clock.now()
+        if not EARLIEST - now <= step <= LATEST - now:  # the clock must still show a time after
+            raise BadRequest(f"`advance_s` must keep the clock {SPAN}")
         clock.advance(float(step))
     elif "set" in doc:
         clock.set(parse_instant(doc["set"]))

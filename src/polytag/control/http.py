@@ -44,7 +44,8 @@ def guarded(admin_key: str | None, handler: Endpoint) -> Endpoint:
 
 
 async def body_json(request: Request, default: Any = None) -> Any:
-    """The request's JSON body; `default` when empty; BadRequest when it is not JSON."""
+    """The request's JSON body; `default` when empty; BadRequest when it is not JSON. Its size is
+    capped before this by polytag.guard (--max-body-bytes), its type checked there too."""
     raw = await request.body()
     if not raw.strip():
         return default
@@ -52,6 +53,8 @@ async def body_json(request: Request, default: Any = None) -> Any:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"body is not valid JSON: {exc}") from None
+    except RecursionError:  # json.loads recurses once per `[` or `{`
+        raise BadRequest("body is not valid JSON: nested too deeply") from None
 
 
 async def body_object(request: Request) -> dict[str, Any]:
