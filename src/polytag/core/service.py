@@ -12,7 +12,7 @@ from pyroaring import BitMap
 from polytag.core.apps import Apps
 from polytag.core.clock import Clock
 from polytag.core.credentials import Tokens
-from polytag.core.ids import et_id
+from polytag.core.ids import et_id, random_et_id
 from polytag.core.im import ImCore
 from polytag.core.limits import Limits
 from polytag.core.memberships import Memberships
@@ -26,14 +26,17 @@ T = TypeVar("T")
 
 
 def default_ids(id_seed: str) -> Callable[[App, str, int], str]:
-    """Vendor-looking ids by the app's scheme: "numeric" (WeChat), "et" (JuziBot), else ordinal."""
+    """Vendor-looking ids by the app's scheme: "numeric" (WeChat), "et" (JuziBot), else ordinal.
+
+    JuziBot ids come from `secrets` unless an id seed is set (then they are the same for the
+    same app, kind and ordinal): without one, nobody can predict another app's ids."""
 
     def make(app: App, kind: str, ordinal: int) -> str:
         scheme = app.config.get("id_scheme", "ordinal")
         if scheme == "numeric":
             return str(int(app.config.get("id_base", 100)) + ordinal)
         if scheme == "et":
-            return et_id(app.name, kind, ordinal, id_seed)
+            return et_id(app.name, kind, ordinal, id_seed) if id_seed else random_et_id()
         return str(ordinal)
 
     return make
