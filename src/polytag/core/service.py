@@ -55,9 +55,12 @@ class Service:
         self.tags = Tags(store, self.memberships, default_ids(id_seed))
         self.tokens = Tokens(store, self.clock)
         # front-end hooks: `await interceptor(call)` may return an error to answer instead of
-        # running the call (faults, caps); `observer(call, status, payload, seconds)` sees
-        # every answer (journal, metrics). The control plane registers them.
+        # running the call: call_interceptors before the caller is authenticated (injected
+        # faults), auth_interceptors once it proved its app (daily quotas: a stranger spends
+        # nothing of an app's); `observer(call, status, payload, seconds)` sees every answer
+        # (journal, metrics). The control plane registers them.
         self.call_interceptors: list[Callable[[Any], Awaitable[BaseException | None]]] = []
+        self.auth_interceptors: list[Callable[[Any], Awaitable[BaseException | None]]] = []
         self.call_observers: list[Callable[[Any, int, Any, float], None]] = []
         # --- dialect-owned core parts (each added by its own line) ---
         self.im = ImCore(self)  # Tencent IM: accounts, user tags, attributes, pushes, quotas

@@ -26,7 +26,8 @@ _LENIENT = json.JSONDecoder(strict=False)
 
 
 def loads(body: bytes) -> Any:
-    """Parse a request body; BadJSON for anything that is not one JSON value.
+    """Parse a request body; BadJSON for anything that is not one JSON value, or that holds
+    text no store can hold.
 
     orjson takes the common case fast; what it refuses (raw control characters in strings,
     a BOM, NaN) gets a second chance from the lenient stdlib decoder, as the vendors' own
@@ -34,17 +35,28 @@ def loads(body: bytes) -> Any:
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError:
-        pass
+        value = _lenient(body)
     else:
-        if b"\\u0000" in body:
-            _storable(value)
-        return value
-    try:
-        value = _LENIENT.decode(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise BadJSON(str(exc)) from exc
+        if b"\\u0000" not in body:
+            return value
     _storable(value)
     return value
+
+
+def parse(body: bytes) -> Any:
+    """The JSON value of a body read exactly as leniently as `loads` reads it, without the check
+    of what a store can hold (the request journal masks what the dialect would have read)."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return _lenient(body)
+
+
+def _lenient(body: bytes) -> Any:
+    try:
+        return _LENIENT.decode(body.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise BadJSON(str(exc)) from exc
 
 
 def _storable(value: Any) -> None:
