@@ -21,6 +21,7 @@ from polytag.app import create_app
 from polytag.config import Settings
 from polytag.core.service import Service
 from polytag.store import open_store
+from tests import ID_SEED
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ["sqlite", "postgresql"]
@@ -85,7 +86,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def service(db_url: str) -> Iterator[Service]:
     found = dialects.discover()
-    svc = Service(open_store(db_url), dialects.presets(found))
+    svc = Service(open_store(db_url), dialects.presets(found), id_seed=ID_SEED)  # JuziBot ids known
     yield svc
     svc.store.close()
 

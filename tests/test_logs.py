@@ -57,7 +57,8 @@ def test_request_lines_carry_the_rid_in_process(client: TestClient, seeded: Call
         (ok.headers["x-request-id"], "wechat", "/cgi-bin/tags/get", "GET", 200, 0),
         (native.headers["x-request-id"], "native", f"/v1/apps/{APPID}", "GET", 200, 0),
     ]
-    assert [x.get("app") for x in lines] == [None, None, APPID, APPID]
+    # a token call names its app once the secret matched (the app is proven: Call.admit)
+    assert [x.get("app") for x in lines] == [None, APPID, APPID, APPID]
     assert all(isinstance(x["ms"], float) and x["level"] == "info" for x in lines)
     text = "\n".join(JsonFormatter().format(r) for r in caplog.records if r.name.startswith("polytag"))
     assert SECRET not in text and tok not in text

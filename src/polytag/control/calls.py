@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 import threading
 from collections.abc import Mapping
 from typing import Any
 
 from polytag.core.ids import token_hash
 from polytag.core.models import App
-from polytag.dialects import UNSET, Call
+from polytag.dialects import UNSET, Call, _wire
 from polytag.errors import NotFound
 
 SECRET_KEYS = frozenset({"access_token", "secret", "appsecret", "usersig", "token", "key", "sig"})
@@ -21,16 +23,21 @@ def masked(query: Mapping[str, str]) -> dict[str, str]:
     return {k: (MASK if k.lower() in SECRET_KEYS and v else v) for k, v in query.items()}
 
 
-def masked_body(body: bytes) -> Any:
-    """The request body as JSON (credential fields masked) or text; None when empty."""
+def masked_body(body: bytes, cut: bool = False) -> Any:
+    """The request body as JSON (credential fields masked) or text; None when empty.
+
+    It is read as leniently as the dialects read it (a BOM, raw control characters, NaN), so
+    whatever a dialect took as a credential is masked here; text that does not parse (a cut
+    body, form data, garbage) has the values of credential-like keys masked in place. What comes
+    out is always encodable JSON: lone surrogates are escaped, NaN and infinities become text."""
     if not body:
         return None
-    text = body.decode("utf-8", "replace")
-    try:
-        doc = json.loads(text)
-    except ValueError:
-        return text
-    return masked_doc(doc)
+    if not cut:
+        try:
+            return _clean(masked_doc(_wire.parse(body)))
+        except (_wire.BadJSON, RecursionError):  # not JSON, or nested past what we walk
+            pass
+    return masked_text(body.decode("utf-8", "replace"))
 
 
 def masked_doc(doc: Any) -> Any:
@@ -40,6 +47,96 @@ def masked_doc(doc: Any) -> Any:
                 for k, v in doc.items()}
     if isinstance(doc, list):
         return [masked_doc(v) for v in doc]
+    return doc
+
+
+# the text of a JSON string (a cut one runs to the end), a key's colon, a value's end
+_STRING = re.compile(r'"((?:[^"\\]|\\.)*)(?:"|\Z)', re.S)
+_COLON = re.compile(r"[ \t\r\n]*:[ \t\r\n]*")
+_SCALAR = re.compile(r"[^,}\]\s]*")
+_FORM = re.compile(r"(?i)(?<![\w-])(" + "|".join(sorted(SECRET_KEYS, key=len, reverse=True)) + r")=[^&\s]*")
+
+
+def masked_text(text: str) -> str:
+    """Text that is not a JSON document, with the value of every credential-like key masked:
+    `"secret": ...` (keys with escapes included; a value cut short runs to the end) and
+    `secret=...` form pairs."""
+    out, pos, at = [], 0, 0
+    while (m := _STRING.search(text, at)) is not None:
+        colon = _COLON.match(text, m.end())
+        if colon is None or _unescape(m.group(1)).lower() not in SECRET_KEYS:
+            at = m.end()
+            continue
+        start = colon.end()
+        end = _value_end(text, start)
+        if end > start:
+            out += [text[pos:start], f'"{MASK}"']
+            pos = end
+        at = max(end, start + 1)
+    out.append(text[pos:])
+    return _FORM.sub(lambda f: f"{f.group(1)}={MASK}", "".join(out))
+
+
+def _unescape(raw: str) -> str:
+    try:
+        key = json.loads(f'"{raw}"', strict=False)
+    except ValueError:
+        return raw
+    return key if isinstance(key, str) else raw
+
+
+def _value_end(text: str, start: int) -> int:
+    """Where the JSON value starting at `start` ends (the end of the text when it is cut)."""
+    if start >= len(text):
+        return start
+    if text[start] == '"':
+        m = _STRING.match(text, start)
+        return m.end() if m else len(text)
+    if text[start] not in "[{":
+        m = _SCALAR.match(text, start)
+        return m.end() if m else start
+    depth, i = 0, start
+    while i < len(text):
+        c = text[i]
+        if c == '"':
+            m = _STRING.match(text, i)
+            i = m.end() if m else len(text)
+            continue
+        if c in "[{":
+            depth += 1
+        elif c in "]}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return len(text)
+
+
+def clean_text(text: str) -> str:
+    """`text` as it can be encoded in UTF-8: a lone surrogate becomes its `\\udXXX` escape."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+MAX_DEPTH = 64  # deeper documents are shown as (masked) text: every JSON encoder can write them
+
+
+def _clean(doc: Any, depth: int = 0) -> Any:
+    """A parsed document every JSON encoder can write: text cleaned, NaN and infinities as text;
+    RecursionError past MAX_DEPTH."""
+    if isinstance(doc, str):
+        return clean_text(doc)
+    if isinstance(doc, dict | list) and depth >= MAX_DEPTH:
+        raise RecursionError("document nested too deep to show")
+    if isinstance(doc, dict):
+        return {clean_text(k) if isinstance(k, str) else k: _clean(v, depth + 1) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [_clean(v, depth + 1) for v in doc]
+    if isinstance(doc, float) and not math.isfinite(doc):
+        return repr(doc)
     return doc
 
 

@@ -1,4 +1,11 @@
-"""The request journal: every dialect call in a bounded ring buffer, filtered on read."""
+"""The request journal: every dialect call in a bounded ring buffer, filtered on read.
+
+Every field an entry keeps is bounded in bytes (bodies and answers MAX_BODY, the query string
+MAX_QUERY, paths MAX_PATH, the method MAX_METHOD), so the journal holds at most about
+`size` x (2 x MAX_BODY + MAX_QUERY + 2 x MAX_PATH) bytes of client data, whatever clients send.
+It keeps bytes and encodable text only (a path or method that is not is cleaned when recorded);
+what is decoded from the bytes when shown is masked and cleaned as it is decoded.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +14,20 @@ import itertools
 import os
 import threading
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Any
 
 import orjson
 
-from polytag.control.calls import AppHints, masked, masked_body, masked_doc
-from polytag.dialects import Call
+from polytag.control.calls import AppHints, clean_text, masked, masked_body, masked_doc
+from polytag.dialects import Call, parse_query
 
 DEFAULT_SIZE = int(os.environ.get("POLYTAG_JOURNAL_SIZE", "1000") or 1000)
 MAX_BODY = 64 * 1024  # request and answer bytes kept per entry; longer ones are cut (and say so)
+MAX_QUERY = 8 * 1024  # query-string bytes kept per entry (cut, and says so)
+MAX_PATH = 2 * 1024  # characters of the path (and of the path below the prefix) kept per entry
+MAX_METHOD = 32
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass pays a setattr call per field, per request
@@ -29,7 +39,8 @@ class Entry:
     method: str
     path: str
     endpoint: str  # the path below the dialect's prefix
-    query: Mapping[str, str]  # as sent (read-only); masked when shown
+    query: bytes  # the query string as sent, cut at MAX_QUERY; parsed and masked when shown
+    query_truncated: bool
     body: bytes
     truncated: bool
     status: int
@@ -40,11 +51,21 @@ class Entry:
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "time": self.time, "app": self.app, "dialect": self.dialect,
-                "method": self.method, "path": self.path, "query": masked(self.query),
-                "request_body": masked_body(self.body), "request_truncated": self.truncated,
+                "method": self.method, "path": self.path, "query": self.masked_query(),
+                "query_truncated": self.query_truncated,
+                "request_body": masked_body(self.body, self.truncated), "request_truncated": self.truncated,
                 "status": self.status, "response_body": _answer(self.response, self.response_truncated),
                 "response_truncated": self.response_truncated,
                 "latency_ms": round(self.latency_ms, 3), "rid": self.rid}
+
+    def masked_query(self) -> dict[str, str]:
+        query, _ = parse_query(self.query)  # percent-escapes decode with replacement: valid text
+        return {clean_text(k): clean_text(v) for k, v in masked(query).items()}
+
+    def nbytes(self) -> int:
+        """The bytes of client data this entry holds (text counted as UTF-8)."""
+        return (len(self.body) + len(self.response) + len(self.query) + sum(
+            len(t.encode("utf-8", "replace")) for t in (self.app, self.method, self.path, self.endpoint, self.rid)))
 
 
 APP_FIELD = [f.name for f in fields(Entry)].index("app")  # in the tuples the ring buffer keeps
@@ -99,9 +120,11 @@ class Journal:
         this runs on every vendor call, reading the journal is rare). deque.append is atomic."""
         app = self.hints.app_of(call)
         body, answer = call.body, call.answer  # the bytes sent (set before observers run)
+        query: bytes = call.scope.get("query_string", b"")
         self._entries.append((
             next(self._ids), call.service.clock.now(), app.name if app else "", call.dialect.name,
-            call.method, str(call.scope["path"]), call.endpoint.path, call.query,
+            _text(call.method, MAX_METHOD), _text(str(call.scope["path"]), MAX_PATH),
+            _text(call.endpoint.path, MAX_PATH), query[:MAX_QUERY], len(query) > MAX_QUERY,
             body[:MAX_BODY], len(body) > MAX_BODY, status, answer[:MAX_BODY], len(answer) > MAX_BODY,
             seconds * 1000, call.rid))
 
@@ -124,3 +147,14 @@ class Journal:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def nbytes(self) -> int:
+        """The bytes of client data the journal holds (at most about size x the per-entry bound)."""
+        return sum(e.nbytes() for e in self.select(Filter()))
+
+
+def _text(text: str, limit: int) -> str:
+    """`text` cut at `limit` characters, encodable (ASCII, the usual case, costs one check)."""
+    if len(text) > limit:
+        text = text[:limit]
+    return text if text.isascii() else clean_text(text)

@@ -32,7 +32,7 @@ class ControlPlane:
         self.hints = AppHints()
         self.journal = Journal(self.hints)
         self.faults = Faults(self.hints)
-        self.quotas = DailyQuotas(self.hints)
+        self.quotas = DailyQuotas()
         startup = [seed.load(p) for p in settings.seeds]
         self.id_seed = settings.id_seed or next((str(d["id_seed"]) for d in startup if "id_seed" in d), "")
         self.resetter = Resetter(service, dialects, startup, self._forget)
@@ -47,16 +47,18 @@ class ControlPlane:
         if plane.id_seed and plane.id_seed != settings.id_seed:  # given by a seed file
             service.tags.make_id = default_ids(plane.id_seed)
         ids.use_seed(plane.id_seed)
-        service.call_interceptors += [plane.faults.intercept, plane.quotas.intercept]
+        service.call_interceptors.append(plane.faults.intercept)  # the developer's own: any call
+        service.auth_interceptors.append(plane.quotas.intercept)  # callers who proved their app
         service.call_observers.append(plane.journal.observe)
         _planes[service] = plane
         return plane
 
     def detach(self) -> None:
         svc = self.service
-        for hook in (self.faults.intercept, self.quotas.intercept):
-            if hook in svc.call_interceptors:
-                svc.call_interceptors.remove(hook)
+        for hooks, hook in ((svc.call_interceptors, self.faults.intercept),
+                            (svc.auth_interceptors, self.quotas.intercept)):
+            if hook in hooks:
+                hooks.remove(hook)
         if self.journal.observe in svc.call_observers:
             svc.call_observers.remove(self.journal.observe)
 

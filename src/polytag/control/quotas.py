@@ -1,8 +1,12 @@
 """WeChat's daily call quotas per app and API (45009), counted on the emulator's clock.
 
 The vendor counts calls per official account per API per calendar day (Beijing time) and
-answers 45009 once the day's quota is used. Quotas come from, first to last: the control
-plane (`POST /_polytag/quotas`), the app's seed `limits: {daily_quotas: {api: n}}`, DEFAULTS.
+answers 45009 once the day's quota is used. Only calls whose caller proved the account are
+counted: a valid access_token, or the right AppSecret at `token` / `stable_token` (the intercept
+runs as a Service auth interceptor, see `Call.admit`); a stranger without them spends nothing.
+Only the dialect's own endpoints are counted, so the table holds at most apps x endpoints
+entries whatever paths clients send. Quotas come from, first to last: the control plane
+(`POST /_polytag/quotas`), the app's seed `limits: {daily_quotas: {api: n}}`, DEFAULTS.
 """
 
 from __future__ import annotations
@@ -11,26 +15,26 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from polytag.control.calls import AppHints
 from polytag.core.models import App
 from polytag.core.quotas import day_start
 from polytag.dialects import Call
 from polytag.errors import LimitExceeded
 
-# the public "接口频率限制" table for a verified account; `*` covers the rest (our choice)
+# the public "接口频率限制" table for a verified account (stable_token: 500,000 a day, spec A2);
+# `*` covers the rest (our choice)
 DEFAULTS: dict[str, int] = {
-    "token": 2000, "stable_token": 10_000, "user/get": 500_000, "user/info": 5_000_000,
+    "token": 2000, "stable_token": 500_000, "user/get": 500_000, "user/info": 5_000_000,
     "user/info/batchget": 5_000_000, "user/info/updateremark": 10_000, "*": 100_000,
 }
 
 
 class DailyQuotas:
-    """Counters per (app, API, day); `intercept` is a Service call interceptor for WeChat calls."""
+    """Counters per (app, API, day); `intercept` is a Service auth interceptor for WeChat calls."""
 
     dialect = "wechat"
 
-    def __init__(self, hints: AppHints) -> None:
-        self.hints = hints
+    def __init__(self) -> None:
+        self._apis: frozenset[str] | None = None  # the dialect's endpoint paths, once seen
         self._used: dict[tuple[int, str], tuple[float, int]] = {}  # -> (day start, calls)
         self._overrides: dict[str, dict[str, int]] = {}  # app name -> {api: quota}
         self._quotas: dict[tuple[int, str], tuple[App, int | None]] = {}  # see `quota`
@@ -62,12 +66,14 @@ class DailyQuotas:
             self._quotas.clear()
 
     async def intercept(self, call: Call) -> BaseException | None:
-        if call.dialect.name != self.dialect or call.endpoint.handler.__name__ == "_unknown":
+        """Count the call against its (authenticated) app: 45009 once the day's quota is used."""
+        app, api = call.app, call.endpoint.path
+        if app is None or call.dialect.name != self.dialect:
             return None
-        app = self.hints.app_of(call)
-        if app is None:
+        if self._apis is None:
+            self._apis = frozenset(ep.path for ep in call.dialect.endpoints)
+        if api not in self._apis:  # never a key made of a client's path
             return None
-        api = call.endpoint.path
         cap = self.quota(app, api)
         if cap is None:
             return None

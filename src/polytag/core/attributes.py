@@ -57,7 +57,8 @@ class Attributes:
         slots = int(app.config.get("attr_slots", SLOTS))
         merged = self.names(app, tx)
         for key, name in names.items():
-            if not key.isdigit() or str(int(key)) != key or int(key) >= slots:
+            # ASCII digits, no leading zero, a handful of them: int() never sees "²" or 5,000 digits
+            if not (key.isascii() and key.isdigit() and len(key) <= 9) or str(int(key)) != key or int(key) >= slots:
                 raise Invalid("attribute", "slot", key)
             merged[int(key)] = _check_text("attribute", name, self._max(app))
         if len(set(merged.values())) != len(merged):

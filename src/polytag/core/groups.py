@@ -3,18 +3,19 @@
 Dialect-neutral rules (JuziBot today, the native API later): a group is never empty (creating
 one needs tags; deleting its last tag deletes it; deleting it deletes its tags and their
 memberships); group names are unique per app, tag names per group; `order` is in [0, 2^32) and
-larger sorts first, then older first; an id that belongs to another app is Forbidden, not NotFound.
+larger sorts first, then older first; an id that belongs to another app is NotFound, exactly as one
+nobody has (one app cannot learn which ids exist elsewhere).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 from polytag.core.models import App, Tag, TagGroup
 from polytag.core.tags import Tags, check_name, group_from_row, tag_from_row
-from polytag.errors import Conflict, Forbidden, Invalid, NotFound
+from polytag.errors import Conflict, Invalid, NotFound
 from polytag.store import Store, Tx
 from polytag.store.rows import Rows
 
@@ -57,25 +58,19 @@ class Groups:
 
     # reads ------------------------------------------------------------------
     def tag(self, app: App, ext_id: str, rows: Rows | None = None) -> Tag:
-        """The app's tag `ext_id`: NotFound for nobody's, Forbidden("other_app") for another app's."""
+        """The app's tag `ext_id`; NotFound when the app has none (another app's or nobody's)."""
         rows = rows or self.store.read()
         row = rows.tag_by_ext(app.id, ext_id)
         if row is None:
-            self._missing(app, "tag", ext_id, rows.apps_holding_tag(ext_id))
+            raise NotFound("tag", ext_id)
         return tag_from_row(row)
 
     def group(self, app: App, ext_id: str, rows: Rows | None = None) -> TagGroup:
         rows = rows or self.store.read()
         row = rows.group_by_ext(app.id, ext_id)
         if row is None:
-            self._missing(app, "group", ext_id, rows.apps_holding_group(ext_id))
+            raise NotFound("group", ext_id)
         return group_from_row(row)
-
-    @staticmethod
-    def _missing(app: App, kind: str, ext_id: str, holders: list[int]) -> NoReturn:
-        if any(h != app.id for h in holders):
-            raise Forbidden("other_app", ext_id)
-        raise NotFound(kind, ext_id)
 
     def tags_of(self, app: App, group: TagGroup, rows: Rows | None = None) -> list[Tag]:
         rows = rows or self.store.read()

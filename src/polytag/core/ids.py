@@ -25,6 +25,11 @@ def et_id(app_name: str, kind: str, ordinal: int, id_seed: str = "") -> str:
     return ("et" + body)[:32]
 
 
+def random_et_id() -> str:
+    """A WeCom-style corp tag id from `secrets`: `et` + 30 url-safe chars (180 random bits)."""
+    return ("et" + secrets.token_urlsafe(24))[:32]
+
+
 class IdSource:
     """Random bytes for tokens and task ids: `secrets` by default, a seeded stream with `--id-seed`.
 

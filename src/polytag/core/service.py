@@ -12,7 +12,7 @@ from pyroaring import BitMap
 from polytag.core.apps import Apps
 from polytag.core.clock import Clock
 from polytag.core.credentials import Tokens
-from polytag.core.ids import et_id
+from polytag.core.ids import et_id, random_et_id
 from polytag.core.im import ImCore
 from polytag.core.limits import Limits
 from polytag.core.memberships import Memberships
@@ -26,14 +26,17 @@ T = TypeVar("T")
 
 
 def default_ids(id_seed: str) -> Callable[[App, str, int], str]:
-    """Vendor-looking ids by the app's scheme: "numeric" (WeChat), "et" (JuziBot), else ordinal."""
+    """Vendor-looking ids by the app's scheme: "numeric" (WeChat), "et" (JuziBot), else ordinal.
+
+    JuziBot ids come from `secrets` unless an id seed is set (then they are the same for the
+    same app, kind and ordinal): without one, nobody can predict another app's ids."""
 
     def make(app: App, kind: str, ordinal: int) -> str:
         scheme = app.config.get("id_scheme", "ordinal")
         if scheme == "numeric":
             return str(int(app.config.get("id_base", 100)) + ordinal)
         if scheme == "et":
-            return et_id(app.name, kind, ordinal, id_seed)
+            return et_id(app.name, kind, ordinal, id_seed) if id_seed else random_et_id()
         return str(ordinal)
 
     return make
@@ -52,9 +55,12 @@ class Service:
         self.tags = Tags(store, self.memberships, default_ids(id_seed))
         self.tokens = Tokens(store, self.clock)
         # front-end hooks: `await interceptor(call)` may return an error to answer instead of
-        # running the call (faults, caps); `observer(call, status, payload, seconds)` sees
-        # every answer (journal, metrics). The control plane registers them.
+        # running the call: call_interceptors before the caller is authenticated (injected
+        # faults), auth_interceptors once it proved its app (daily quotas: a stranger spends
+        # nothing of an app's); `observer(call, status, payload, seconds)` sees every answer
+        # (journal, metrics). The control plane registers them.
         self.call_interceptors: list[Callable[[Any], Awaitable[BaseException | None]]] = []
+        self.auth_interceptors: list[Callable[[Any], Awaitable[BaseException | None]]] = []
         self.call_observers: list[Callable[[Any, int, Any, float], None]] = []
         # --- dialect-owned core parts (each added by its own line) ---
         self.im = ImCore(self)  # Tencent IM: accounts, user tags, attributes, pushes, quotas

@@ -67,6 +67,17 @@ class Call:
         """The starlette view of the request (headers, client, ...), made on demand."""
         return Request(self.scope)
 
+    async def admit(self, app: App) -> None:
+        """The caller proved it speaks for `app` (a valid token, or the right secret at a token
+        endpoint): remember the app, then run the service's auth interceptors, which count what
+        the vendor counts per app (daily quotas) and may refuse the call. Nothing a caller does
+        before this point is charged to an app."""
+        self.app = app
+        for intercept in self.service.auth_interceptors:
+            failure = await intercept(self)
+            if failure is not None:
+                raise failure
+
 
 Handler = Callable[[Call], Awaitable[Any]]
 Observer = Callable[[Call, int, Any, float], None]  # (call, status, payload, seconds)
@@ -187,13 +198,24 @@ async def send_bytes(send: Send, status: int, content: bytes, content_type: str,
     await send({"type": "http.response.body", "body": content})
 
 
-@functools.lru_cache(maxsize=1024)
-def _parse_query(raw: bytes) -> tuple[Mapping[str, str], bool]:
+def parse_query(raw: bytes) -> tuple[Mapping[str, str], bool]:
     """(the query as a read-only mapping, the last of repeated keys winning; whether a store
-    can hold every value). A client sends the same query again and again (its access_token),
-    so recent ones are remembered."""
+    can hold every value)."""
     query = dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
     return MappingProxyType(query), all(map(_wire.storable_text, query.values()))
+
+
+# A client sends the same query again and again (its access_token), so recent ones are
+# remembered; only short queries of few parameters, so the cache's memory is bounded in bytes
+# (QUERY_CACHE_SIZE x about 4 KiB at most), never by what clients choose to send.
+QUERY_CACHE_BYTES, QUERY_CACHE_PARAMS, QUERY_CACHE_SIZE = 1024, 16, 1024
+_cached_query = functools.lru_cache(maxsize=QUERY_CACHE_SIZE)(parse_query)
+
+
+def _parse_query(raw: bytes) -> tuple[Mapping[str, str], bool]:
+    if len(raw) > QUERY_CACHE_BYTES or raw.count(b"&") >= QUERY_CACHE_PARAMS:
+        return parse_query(raw)
+    return _cached_query(raw)
 
 
 async def _dispatch(
@@ -221,14 +243,14 @@ async def _answer(call: Call, storable: bool) -> tuple[int, Any]:
     try:
         if not storable:
             raise _wire.BadJSON("query parameter holds NUL or a lone surrogate")
-        for intercept in call.service.call_interceptors:  # injected faults, body caps, quotas
+        for intercept in call.service.call_interceptors:  # injected faults: before anything else
             failure = await intercept(call)
             if failure is not None:
                 raise failure
         if method not in ep.methods and not (method == "HEAD" and "GET" in ep.methods):
             raise dialect.wrong_method(ep)
-        if ep.auth:
-            call.app = await dialect.authenticate(call)
+        if ep.auth:  # the token endpoints (auth=False) admit the app once its secret matched
+            await call.admit(await dialect.authenticate(call))
         return 200, await ep.handler(call)
     except Exception as exc:  # every failure becomes the vendor's envelope, never a bare 500
         call.error = exc

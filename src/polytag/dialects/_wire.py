@@ -8,6 +8,7 @@ inside strings, which the vendors' parsers accept.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import orjson
@@ -25,7 +26,8 @@ _LENIENT = json.JSONDecoder(strict=False)
 
 
 def loads(body: bytes) -> Any:
-    """Parse a request body; BadJSON for anything that is not one JSON value.
+    """Parse a request body; BadJSON for anything that is not one JSON value, or that holds
+    text no store can hold.
 
     orjson takes the common case fast; what it refuses (raw control characters in strings,
     a BOM, NaN) gets a second chance from the lenient stdlib decoder, as the vendors' own
@@ -33,17 +35,28 @@ def loads(body: bytes) -> Any:
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError:
-        pass
+        value = _lenient(body)
     else:
-        if b"\\u0000" in body:
-            _storable(value)
-        return value
-    try:
-        value = _LENIENT.decode(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise BadJSON(str(exc)) from exc
+        if b"\\u0000" not in body:
+            return value
     _storable(value)
     return value
+
+
+def parse(body: bytes) -> Any:
+    """The JSON value of a body read exactly as leniently as `loads` reads it, without the check
+    of what a store can hold (the request journal masks what the dialect would have read)."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return _lenient(body)
+
+
+def _lenient(body: bytes) -> Any:
+    try:
+        return _LENIENT.decode(body.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise BadJSON(str(exc)) from exc
 
 
 def _storable(value: Any) -> None:
@@ -67,3 +80,18 @@ def storable_text(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+_DECIMAL = re.compile(r"[ \t]*(-?[0-9]{1,19})[ \t]*")  # ASCII digits only: never "²", "１００" or "--1"
+INT64 = (-(2**63), 2**63 - 1)
+
+
+def decimal(text: str) -> int | None:
+    """The integer a query or JSON string spells in ASCII digits (an optional "-", blanks around),
+    within a signed 64-bit range; None for anything else. Python's int() would take full-width and
+    other Unicode digits, and raise past 4,300 digits: a client's text never reaches it unchecked."""
+    m = _DECIMAL.fullmatch(text)
+    if m is None:
+        return None
+    n = int(m.group(1))
+    return n if INT64[0] <= n <= INT64[1] else None

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from polytag.core.ids import et_id
 from polytag.core.service import Service
+from tests import et_id
 
 EPOCH = 1601274190.0  # the seed page's createTimestamp (1601274190000 ms)
 TOKEN = "7f3c2a91d4e84b6fa0c5e2d1b9a87654"
@@ -22,7 +22,7 @@ MAIN: dict[str, Any] = {
     "customers": [{"unionId": UNION, "friends": ["rocky"]}],
     "groups": [{"name": "客户等级", "order": 10, "tags": [{"name": "VIP", "order": 5}, {"name": "普通"}]}],
 }
-# another app, for -2 (its ids are refused by acme-scrm)
+# another app (its ids are refused by acme-scrm, as ids nobody has: 40068)
 OTHER: dict[str, Any] = {
     "dialect": "juzibot", "name": "other-scrm", "token": "other-token-0000000000000000000",
     "members": ["rocky"], "customers": [{"unionId": UNION, "friends": ["rocky"]}],
@@ -39,7 +39,7 @@ GOLDEN_SEED = {"apps": [MAIN, OTHER, CAP]}
 
 
 def golden_vars() -> dict[str, str]:
-    """Tokens and the ids the service will hand out (deterministic: app name, kind, ordinal)."""
+    """Tokens and the ids the service will hand out (the test id seed: app name, kind, ordinal)."""
     out = {"token": TOKEN, "other_token": OTHER["token"], "cap_token": CAP["token"], "union": UNION}
     for prefix, app in (("", "acme-scrm"), ("o", "other-scrm"), ("c", "cap-scrm")):
         for i in range(12):

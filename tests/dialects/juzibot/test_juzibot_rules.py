@@ -5,20 +5,23 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from starlette.testclient import TestClient
 
-from polytag import cli
+from polytag import cli, dialects, seed
+from polytag.core import ids
 from polytag.core.contacts import Contacts
 from polytag.core.groups import Groups
-from polytag.core.ids import et_id
 from polytag.core.service import Service
 from polytag.dialects import Call
 from polytag.dialects.juzibot.errors import render
 from polytag.errors import Unavailable
+from polytag.store import open_store
+from tests import ID_SEED, et_id
 from tests.dialects.juzibot.conftest import MAIN, TOKEN, UNION, call, golden_vars, listing
 
 V = golden_vars()
@@ -115,7 +118,7 @@ def test_an_unavailable_store_is_a_system_error_too() -> None:
 def test_a_real_server_answers_like_the_in_process_one(live_server: Callable[..., Any]) -> None:
     import httpx
 
-    server = live_server({"apps": [MAIN]})
+    server = live_server({"apps": [MAIN]}, ["--id-seed", ID_SEED])
     with httpx.Client(base_url=server.url) as http:
         made = http.post("/api/v1/tag/create", params={"token": TOKEN},
                          content='{"groupName":"来源","tag":[{"name":"官网"}]}'.encode())
@@ -126,3 +129,33 @@ def test_a_real_server_answers_like_the_in_process_one(live_server: Callable[...
         names = [g["name"] for g in http.get("/api/v1/tag/list", params={"token": TOKEN}).json()["data"]]
         assert names == ["客户等级", "来源"]
         assert http.get("/api/v1/tag/list").content == b'{"errcode":41001,"errmsg":"token missing"}'
+
+
+def test_ids_come_from_secrets_without_an_id_seed(tmp_path: Path) -> None:
+    """No id seed: two servers seeding the same app hand out different ids, none of them the
+    seeded-less `et_id` an outsider could compute from the app's name."""
+    made = []
+    for n in range(2):
+        found = dialects.discover()
+        svc = Service(open_store(f"sqlite:///{tmp_path / f'{n}.db'}"), dialects.presets(found))
+        try:
+            seed.apply(svc, seed.validate({"apps": [MAIN]}), found)
+            made.append({g.group.ext_id for g in Groups.of(svc).listing(svc.apps.get("acme-scrm"))}
+                        | {t.ext_id for g in Groups.of(svc).listing(svc.apps.get("acme-scrm")) for t in g.tags})
+        finally:
+            svc.store.close()
+    predictable = {ids.et_id("acme-scrm", kind, i) for kind in ("group", "tag") for i in range(4)}
+    assert len(made[0]) == 3 and not made[0] & made[1] and not (made[0] | made[1]) & predictable
+    assert all(len(i) == 32 and i.startswith("et") for i in made[0])
+
+
+def test_another_apps_id_answers_like_a_missing_one(jz: TestClient) -> None:
+    """A tenant cannot probe which ids exist: another app's tag and group ids answer 40068,
+    byte for byte as ids nobody has."""
+    missing = "et" + "0" * 30
+    for path, body in (("tag/delete", lambda e: {"id": [e]}), ("tagGroup/delete", lambda e: {"id": [e]}),
+                       ("tag/edit", lambda e: {"id": e, "name": "x"}),
+                       ("tagGroup/edit", lambda e: {"id": e, "name": "x"})):
+        answers = {ext: call(jz, path, body(ext)) for ext in (V["og0"], V["ot0"], missing)}
+        assert all(a == {"errcode": 40068, "errmsg": "invalid tagid"} for a in answers.values()), (path, answers)
+    assert call(jz, "tag/detail", method="GET", tagId=V["ot0"]) == call(jz, "tag/detail", method="GET", tagId=missing)

@@ -82,7 +82,8 @@ def test_missing_parameters(call: Caller, drop: str, want: int) -> None:
 
 
 @pytest.mark.parametrize(("key", "value", "want"), [
-    ("sdkappid", "14000x", 60006), ("sdkappid", "99999999999", 60006),
+    ("sdkappid", "14000x", 60006), ("sdkappid", "99999999999", 60006), ("sdkappid", "1" * 5000, 60006),
+    ("random", "9" * 5000, 60002),
     ("random", "-1", 60002), ("random", "4294967296", 60002), ("contenttype", "xml", 60002),
 ])
 def test_bad_parameters(call: Caller, key: str, value: str, want: int) -> None:

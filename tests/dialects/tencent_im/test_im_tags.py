@@ -113,6 +113,9 @@ def test_attributes(call: Caller) -> None:
     ("im_set_attr_name", {"AttrNames": {"10": "x"}}),
     ("im_set_attr_name", {"AttrNames": {"01": "x"}}),
     ("im_set_attr_name", {"AttrNames": {"a": "x"}}),
+    ("im_set_attr_name", {"AttrNames": {"1" * 5000: "x"}}),  # int() refuses past 4,300 digits
+    ("im_set_attr_name", {"AttrNames": {"²": "x"}}),  # a digit to str.isdigit, not to int()
+    ("im_set_attr_name", {"AttrNames": {"１": "x"}}),  # full-width: int() would take it as 1
     ("im_set_attr_name", {"AttrNames": {"3": "x" * 51}}),
     ("im_set_attr_name", {"AttrNames": {"3": ""}}),
     ("im_set_attr_name", {"AttrNames": {"3": "sex"}}),

@@ -73,3 +73,26 @@ def test_any_json_gets_an_envelope(client: TestClient, token: str, path: str, bo
     content = json.dumps(body, ensure_ascii=False).encode("utf-8", "surrogatepass")
     for method in ("GET", "POST"):
         check(client.request(method, f"/cgi-bin/{path}", params={**query, "access_token": token}, content=content))
+
+
+ODD_IDS = ["²", "--100", "1" * 5000, "１００", "+100", "1e2", "0x64", "100\n", "١٠٠", "9" * 20, 10**30, -(2**64)]
+
+
+@pytest.mark.parametrize("odd", ODD_IDS, ids=lambda v: repr(v)[:20])
+def test_odd_numbers_are_a_data_format_error(client: TestClient, token: str, odd: Any) -> None:
+    """A tag id spelled in anything but ASCII digits (superscripts, full-width, Arabic-Indic,
+    a double minus, 5,000 digits) or past 64 bits answers 47001, never -1 and never a tag."""
+    bodies = {"tags/update": {"tag": {"id": odd, "name": "x"}}, "tags/delete": {"tag": {"id": odd}},
+              "user/tag/get": {"tagid": odd}, "tags/members/batchtagging": {"tagid": odd, "openid_list": [F1]},
+              "tags/members/batchuntagging": {"tagid": odd, "openid_list": [F1]}}
+    for path, body in bodies.items():
+        resp = client.post(f"/cgi-bin/{path}", params={"access_token": token},
+                           content=json.dumps(body, ensure_ascii=False).encode())
+        assert check(resp)["errcode"] == 47001, (path, resp.text)
+
+
+def test_numeric_strings_in_ascii_still_work(client: TestClient, token: str) -> None:
+    for spelled in ("100", " 100", "100 ", "-5"):
+        got = check(client.post("/cgi-bin/user/tag/get", params={"access_token": token},
+                                content=json.dumps({"tagid": spelled}).encode()))
+        assert got["errcode" if spelled == "-5" else "count"] == (45159 if spelled == "-5" else 0), got

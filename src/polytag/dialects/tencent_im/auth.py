@@ -18,7 +18,7 @@ DIALECT = "tencent_im"
 
 
 def _uint32(text: str) -> bool:
-    return text.isascii() and text.isdigit() and int(text) <= UINT32_MAX
+    return len(text) <= 10 and text.isascii() and text.isdigit() and int(text) <= UINT32_MAX
 
 
 def admins(app: App) -> list[str]:

@@ -64,6 +64,7 @@ async def token(call: Call) -> dict[str, Any]:
     if body.query(call, "grant_type") != "client_credential":
         raise VendorError(40002)
     app = _verify(call.service, body.query(call, "appid"), body.query(call, "secret"))
+    await call.admit(app)  # the right secret: from here the call counts against the app's quota
     issued = await call.service.write(lambda tx: call.service.tokens.issue(tx, app.id, "token", TOKEN_TTL, OVERLAP))
     return {"access_token": issued.token, "expires_in": issued.expires_in}
 
@@ -79,6 +80,7 @@ async def stable_token(call: Call) -> dict[str, Any]:
         raise VendorError(body.DATA_FORMAT_ERROR)
     svc = call.service
     app = _verify(svc, body.string(b, "appid"), body.string(b, "secret"))
+    await call.admit(app)
 
     def op(tx: Tx) -> tuple[str, int]:
         now = svc.clock.now()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from polytag.dialects import Call, VendorError
-from polytag.dialects._wire import loads
+from polytag.dialects._wire import INT64, decimal, loads
 
 DATA_FORMAT_ERROR = 47001
 
@@ -37,17 +37,19 @@ def obj(d: dict[str, Any], key: str) -> dict[str, Any]:
 
 
 def integer(d: dict[str, Any], key: str, default: int = 0) -> int:
-    """An integer field; numeric strings are accepted (wechatpy passes ids through uncast)."""
+    """An integer field in the signed 64-bit range; strings of ASCII digits are accepted (wechatpy
+    passes ids through uncast); anything else, a huge number included, is a data format error."""
     v = d.get(key)
     if v is None:
         return default
     if isinstance(v, bool):
         raise VendorError(DATA_FORMAT_ERROR, f"{key} is a boolean")
-    if isinstance(v, int):
+    if isinstance(v, int) and INT64[0] <= v <= INT64[1]:
         return v
-    if isinstance(v, str) and v.strip().lstrip("-").isdigit():
-        return int(v)
-    raise VendorError(DATA_FORMAT_ERROR, f"{key} is not an integer")
+    n = decimal(v) if isinstance(v, str) else None
+    if n is None:
+        raise VendorError(DATA_FORMAT_ERROR, f"{key} is not an integer")
+    return n
 
 
 def _utf8(s: str) -> bool:
