@@ -19,6 +19,7 @@ from polytag.app import create_app
 from polytag.config import Settings
 from polytag.control.journal import MAX_BODY, MAX_PATH, MAX_QUERY, Filter
 from polytag.control.plane import ControlPlane, _planes
+from tests.conftest import IN_PROCESS
 from tests.control.conftest import AUTH, KEY, SEED, WX, wx_call, wx_token
 
 P = "/_polytag"
@@ -31,7 +32,7 @@ def serve(tmp_path: Path, max_body: int) -> TestClient:
     seed = tmp_path / "seed.yaml"
     seed.write_text(yaml.safe_dump({"apps": [*SEED["apps"], APP]}, allow_unicode=True), "utf-8")
     settings = Settings(db=f"sqlite:///{tmp_path / 'polytag.db'}", seeds=(str(seed),), admin_key=KEY,
-                        max_body_bytes=max_body)
+                        max_body_bytes=max_body, **IN_PROCESS)
     return TestClient(create_app(settings))
 
 
