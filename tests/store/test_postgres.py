@@ -262,3 +262,55 @@ def test_a_snapshot_sees_one_committed_state(store: postgres.PostgresStore) -> N
             assert rows.app_head(app) == (0, 0, 0, 0)
         assert rows.app_head(app) == (0, 0, 0, 0)
     assert rows.app_head(app) == (1, 0, 0, 0)
+
+
+def test_group_writes_go_with_the_commit_and_a_failing_one_fails_the_group(
+        store: postgres.PostgresStore) -> None:
+    """`before_commit` writes are queued and sent in COMMIT's pipeline: applied with the group,
+    and one that the database refuses fails the whole group (nothing of it applied), after
+    which the writer goes on."""
+    a = new_app(store)
+
+    def op(fail: bool) -> Any:
+        def run(tx: Tx) -> None:
+            tx.set_counter(a, "next_tag", 7)
+
+            def hook() -> None:
+                tx.set_counter(a, "mseq", 3)
+                if fail:  # UNIQUE(dialect, name): refused when the COMMIT's pipeline runs
+                    tx.insert_app("wechat", "app", "h", "s", "{}", 1.0)
+
+            tx.before_commit.append(hook)
+        return run
+
+    with pytest.raises(Unavailable):
+        store.submit(op(True), app=a).result(WAIT)
+    assert store.read().app_head(a) == (0, 0, 0, 0)
+    store.submit(op(False), app=a).result(WAIT)
+    assert store.read().app_head(a) == (3, 0, 7, 0)
+
+
+def test_an_apps_head_is_read_once_per_group_until_the_group_writes(store: postgres.PostgresStore) -> None:
+    a = new_app(store)
+    statements: list[str] = []
+
+    def op(tx: Tx) -> list[Any]:
+        conn = tx.conn  # type: ignore[attr-defined]
+        real = conn.execute
+
+        def counting(sql: Any, *args: Any, **kwargs: Any) -> Any:
+            statements.append(str(sql))
+            return real(sql, *args, **kwargs)
+
+        conn.execute = counting
+        try:
+            heads = [tx.app_head(a), tx.app_head(a)]
+            tx.set_counter(a, "next_tag", 4)  # a write: the next read goes to the database again
+            heads.append(tx.app_head(a))
+            return heads
+        finally:
+            del conn.execute
+
+    heads = store.submit(op, app=a).result(WAIT)
+    assert heads == [(0, 0, 0, 0), (0, 0, 0, 0), (0, 0, 4, 0)]
+    assert sum("FROM apps" in s for s in statements) == 2
