@@ -63,8 +63,10 @@ class _Backend:
 
 
 
-def test_ops_queued_while_begin_waits_join_only_if_their_app_is_locked() -> None:
+@pytest.mark.parametrize("one_writer", [False, True])
+def test_ops_queued_while_begin_waits_join_only_if_their_app_is_locked(one_writer: bool) -> None:
     backend = _Backend()
+    backend.one_writer = one_writer  # type: ignore[attr-defined]  # SQLite's: every app, always
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
@@ -90,6 +92,10 @@ def test_ops_queued_while_begin_waits_join_only_if_their_app_is_locked() -> None
         loop.call_soon_threadsafe(loop.stop)
         thread.join(WAIT)
         loop.close()
+    if one_writer:  # one group: its BEGIN locked every app anyway
+        assert backend.begins == [EVERY_APP]
+        assert [name for name, _ in ran] == ["a1", "b", "a2", "any"]
+        return
     # the first group took app 1 only; a2 joined it, b and the app-less op waited for the next
     assert backend.begins == [(1,), EVERY_APP]
     assert ran == [("a1", (1,)), ("a2", (1,)), ("b", EVERY_APP), ("any", EVERY_APP)]

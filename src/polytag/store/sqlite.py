@@ -85,6 +85,7 @@ class SQLiteTx(SQLiteRows, Tx):
 
 
 class _SQLiteTxBackend:
+    one_writer = True  # BEGIN IMMEDIATE takes the file's one write lock: every app, always
     def __init__(self, path: str, synchronous: str) -> None:
         self.conn = _connect(path, synchronous)
 

@@ -59,7 +59,8 @@ def covers(locks: Locks, app: int | None) -> bool:
 
 class TxBackend(Protocol):
     """What a writer needs of a backend's write connection. A backend may also offer
-    `try_begin()`: BEGIN if that needs no waiting, else None (the loop writer uses it)."""
+    `try_begin(locks)`: BEGIN if that needs no waiting, else None (the loop writer uses it),
+    and `one_writer = True`: its BEGIN locks every app whatever it is asked for (SQLite)."""
 
     def begin(self, locks: Locks = EVERY_APP) -> Any: ...  # returns the Tx for this group, `locks` held
     def savepoint(self) -> None: ...
@@ -250,7 +251,9 @@ class LoopWriter:
             self._loop.call_soon(self._start)
 
     def _start(self) -> None:
-        locks = locks_of(self._pending[: self._max_group])
+        # a backend with one writer for every app (SQLite) locks them all whatever the ops name
+        one_writer = getattr(self._backend, "one_writer", False)
+        locks = EVERY_APP if one_writer else locks_of(self._pending[: self._max_group])
         try_begin = getattr(self._backend, "try_begin", None)  # a backend that can BEGIN without waiting
         tx = try_begin(locks) if try_begin is not None else None
         if tx is not None:
