@@ -234,12 +234,18 @@ def main() -> None:
             line = []
             for config in CONFIGS:
                 used = sorted({name for name, url in servers.items() for u, _, _ in targets[config] if u == url})
+                time.sleep(1)  # let the servers finish what the last configuration left in flight
                 sampler = LockSampler(conninfo, appname) if config.startswith("postgresql") else None
                 if sampler:
                     sampler.start()
                 with CpuMeter({n: procs[n].pid for n in used}) as cpu:
                     rps, sent, errors = measure(targets[config], args, offsets)
                 figures: dict[str, Any] = dict(cpu.figures)
+                # CPU per request (server processes, and every postgres process on the machine):
+                # less swayed than req/s by what else the machine runs
+                served = sum(v for k, v in cpu.figures.items() if k.endswith("cpu %") and not k.startswith("postgres"))
+                figures["server cpu us/req"] = round(served / 100 / max(rps, 1) * 1e6)
+                figures["postgres cpu us/req"] = round(cpu.figures["postgres cpu %"] / 100 / max(rps, 1) * 1e6)
                 if sampler:
                     sampler.stop.set()
                     sampler.join()
@@ -272,6 +278,11 @@ def main() -> None:
         }
         for k, v in ratios.items():
             print(f"  {k}: {v:.2f}")
+        for config in CONFIGS:
+            us = [f["server cpu us/req"] for f in extra[config]]
+            pg = [f["postgres cpu us/req"] for f in extra[config]]
+            print(f"  {config:<23} CPU per request: servers {statistics.median(us):,.0f} us, "
+                  f"postgres {statistics.median(pg):,.0f} us")
         summary = {
             "bench": "pg_batchtagging", "followers": args.followers, "runs": args.runs, "seconds": args.seconds,
             "connections": args.connections, "cpus": os.cpu_count(), "non_zero_errcodes": errors_total,
