@@ -314,3 +314,40 @@ def test_an_apps_head_is_read_once_per_group_until_the_group_writes(store: postg
     heads = store.submit(op, app=a).result(WAIT)
     assert heads == [(0, 0, 0, 0), (0, 0, 0, 0), (0, 0, 4, 0)]
     assert sum("FROM apps" in s for s in statements) == 2
+
+
+def test_a_vendor_call_reads_its_token_and_app_in_one_statement(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PostgreSQL caches neither tokens nor apps: a call reads both with one statement (the
+    control plane's app hint and authentication share it), and still refuses a revoked token."""
+    from starlette.testclient import TestClient
+
+    from polytag import dialects, seed
+    from polytag.app import create_app
+    from polytag.config import Settings
+    from polytag.core.service import Service
+
+    found = dialects.discover()
+    svc = Service(open_store(pg_url), dialects.presets(found))
+    app_doc = {"dialect": "wechat", "appid": "wx0000000000reads1", "secret": "reads-secret",
+               "followers": ["oReader"], "tags": ["t"]}
+    seed.apply(svc, seed.validate({"apps": [app_doc]}), found)
+    statements: list[str] = []
+    real = psycopg.Connection.execute
+
+    def counting(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        statements.append(str(query))
+        return real(self, query, *args, **kwargs)
+
+    with TestClient(create_app(Settings(db=pg_url), svc)) as client:
+        token = client.get("/cgi-bin/token", params={
+            "grant_type": "client_credential", "appid": app_doc["appid"], "secret": app_doc["secret"],
+        }).json()["access_token"]
+        monkeypatch.setattr(psycopg.Connection, "execute", counting)
+        got = client.get("/cgi-bin/tags/get", params={"access_token": token}).json()
+        assert [t["name"] for t in got["tags"]][-1] == "t"
+        assert sum("FROM tokens" in s for s in statements) == 1, statements
+        assert not any("secret_hash" in s and "FROM tokens" not in s for s in statements), statements  # no app read
+        svc.store.write(lambda tx: tx.cap_token_expiry(svc.apps.get(app_doc["appid"]).id, "token", 0.0, ""))
+        assert client.get("/cgi-bin/tags/get", params={"access_token": token}).json()["errcode"] == 40001  # revoked

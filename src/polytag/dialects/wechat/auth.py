@@ -34,7 +34,7 @@ async def authenticate(call: Call) -> App:
     if not _TOKEN_SHAPE.match(token):
         raise Unauthorized("malformed")
     svc = call.service
-    app_id, _kind = svc.tokens.check(token, KIND_TTL)
+    app_id, _kind = svc.tokens.check(token, KIND_TTL, call.token_row)
     hint = call.app_hint  # read by this call already (the control plane's faults and quotas): no second read
     app = hint if isinstance(hint, App) and hint.id == app_id else svc.apps.by_id(app_id)
     if app.dialect != "wechat":
