@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8080
 DB ?= sqlite:///polytag.db
 
-.PHONY: serve test lint typecheck pytest install clean bench pgtools
+.PHONY: serve test lint typecheck pytest install clean bench bench-deps pgtools
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -43,6 +43,16 @@ pytest: $(STAMP) pgtools
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+# The HTTP benchmarks drive Debian's wrk. `make bench` runs the side-by-side PostgreSQL one
+# (needs a server: PG=postgresql://USER@HOST:PORT/DB; FOLLOWERS, RUNS, SECONDS to taste).
+PG ?= postgresql://postgres@127.0.0.1:5432/test
+bench-deps:
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
+
+bench: $(STAMP) bench-deps
+	PYTHONPATH=src $(BIN)/python bench/pg_batchtagging.py --pg $(PG) --followers $(or $(FOLLOWERS),150000) \
+	  --runs $(or $(RUNS),2) --seconds $(or $(SECONDS),5)
 
 clean:
 	rm -rf $(VENV) polytag.db polytag.db-wal polytag.db-shm polytag.db-polytag .pytest_cache .mypy_cache .ruff_cache build src/polytag/*.so

@@ -71,13 +71,13 @@ end
 """
 
 
-def build(db: str, followers: int) -> None:
+def build(db: str, followers: int, appid: str = APPID) -> None:
     """The bench app: followers o000..., 100 tags, follower i carries tags i%100 .. i%100+9."""
     found = dialects.discover()
     svc = Service(open_store(db), dialects.presets(found))
     try:
         # no daily call quota for the bench app (the emulator's WeChat quotas would stop it)
-        app = seed_app(svc, {"appid": APPID, "secret": SECRET, "followers": [],
+        app = seed_app(svc, {"appid": appid, "secret": SECRET, "followers": [],
                              "limits": {"daily_quotas": {"*": 0}}})
         ids = [f"o{i:027d}" for i in range(followers)]
         step = 200_000

@@ -305,3 +305,92 @@ def test_a_snapshot_sees_one_committed_state(store: postgres.PostgresStore) -> N
             assert rows.app_head(app) == (0, 0, 0, 0)
         assert rows.app_head(app) == (0, 0, 0, 0)
     assert rows.app_head(app) == (1, 0, 0, 0)
+
+
+def test_group_writes_go_with_the_commit_and_a_failing_one_fails_the_group(
+        store: postgres.PostgresStore) -> None:
+    """`before_commit` writes are queued and sent in COMMIT's pipeline: applied with the group,
+    and one that the database refuses fails the whole group (nothing of it applied), after
+    which the writer goes on."""
+    a = new_app(store)
+
+    def op(fail: bool) -> Any:
+        def run(tx: Tx) -> None:
+            tx.set_counter(a, "next_tag", 7)
+
+            def hook() -> None:
+                tx.set_counter(a, "mseq", 3)
+                if fail:  # UNIQUE(dialect, name): refused when the COMMIT's pipeline runs
+                    tx.insert_app("wechat", "app", "h", "s", "{}", 1.0)
+
+            tx.before_commit.append(hook)
+        return run
+
+    with pytest.raises(Unavailable):
+        store.submit(op(True), app=a).result(WAIT)
+    assert store.read().app_head(a) == (0, 0, 0, 0)
+    store.submit(op(False), app=a).result(WAIT)
+    assert store.read().app_head(a) == (3, 0, 7, 0)
+
+
+def test_an_apps_head_is_read_once_per_group_until_the_group_writes(store: postgres.PostgresStore) -> None:
+    a = new_app(store)
+    statements: list[str] = []
+
+    def op(tx: Tx) -> list[Any]:
+        conn = tx.conn  # type: ignore[attr-defined]
+        real = conn.execute
+
+        def counting(sql: Any, *args: Any, **kwargs: Any) -> Any:
+            statements.append(str(sql))
+            return real(sql, *args, **kwargs)
+
+        conn.execute = counting
+        try:
+            heads = [tx.app_head(a), tx.app_head(a)]
+            tx.set_counter(a, "next_tag", 4)  # a write: the next read goes to the database again
+            heads.append(tx.app_head(a))
+            return heads
+        finally:
+            del conn.execute
+
+    heads = store.submit(op, app=a).result(WAIT)
+    assert heads == [(0, 0, 0, 0), (0, 0, 0, 0), (0, 0, 4, 0)]
+    assert sum("FROM apps" in s for s in statements) == 2
+
+
+def test_a_vendor_call_reads_its_token_and_app_in_one_statement(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PostgreSQL caches neither tokens nor apps: a call reads both with one statement (the
+    control plane's app hint and authentication share it), and still refuses a revoked token."""
+    from starlette.testclient import TestClient
+
+    from polytag import dialects, seed
+    from polytag.app import create_app
+    from polytag.config import Settings
+    from polytag.core.service import Service
+
+    found = dialects.discover()
+    svc = Service(open_store(pg_url), dialects.presets(found))
+    app_doc = {"dialect": "wechat", "appid": "wx0000000000reads1", "secret": "reads-secret",
+               "followers": ["oReader"], "tags": ["t"]}
+    seed.apply(svc, seed.validate({"apps": [app_doc]}), found)
+    statements: list[str] = []
+    real = psycopg.Connection.execute
+
+    def counting(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        statements.append(str(query))
+        return real(self, query, *args, **kwargs)
+
+    with TestClient(create_app(Settings(db=pg_url), svc)) as client:
+        token = client.get("/cgi-bin/token", params={
+            "grant_type": "client_credential", "appid": app_doc["appid"], "secret": app_doc["secret"],
+        }).json()["access_token"]
+        monkeypatch.setattr(psycopg.Connection, "execute", counting)
+        got = client.get("/cgi-bin/tags/get", params={"access_token": token}).json()
+        assert [t["name"] for t in got["tags"]][-1] == "t"
+        assert sum("FROM tokens" in s for s in statements) == 1, statements
+        assert not any("secret_hash" in s and "FROM tokens" not in s for s in statements), statements  # no app read
+        svc.store.write(lambda tx: tx.cap_token_expiry(svc.apps.get(app_doc["appid"]).id, "token", 0.0, ""))
+        assert client.get("/cgi-bin/tags/get", params={"access_token": token}).json()["errcode"] == 40001  # revoked

@@ -16,7 +16,7 @@ async def _change(request: Request, app: str, body: MembershipsIn, remove: bool)
     pairs = [(p.subject, p.tag) for p in body.pairs]
     done = await svc.write(lambda tx: native.change_memberships(
         svc, tx, a, pairs, remove=remove, create_subjects=body.create_subjects,
-        create_tags=body.create_tags, cap=native.BATCH_MAX), pure=True)  # no app or token row
+        create_tags=body.create_tags, cap=native.BATCH_MAX), pure=True, app=a)  # no app or token row
     return MembershipsOut(changed=done.changed, created_subjects=done.created_subjects,
                           created_tags=done.created_tags)
 

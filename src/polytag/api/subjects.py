@@ -51,4 +51,4 @@ async def create_subjects(request: Request, app: str, body: SubjectsIn) -> dict[
         svc.subjects.create(tx, a, body.ids, svc.now_s())  # type: ignore[arg-type]
         return len(set(body.ids)) - before
 
-    return {"created": await svc.write(op)}
+    return {"created": await svc.write(op, app=a)}

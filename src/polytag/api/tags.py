@@ -64,7 +64,7 @@ async def create_tag(request: Request, app: str, body: TagCreate) -> TagOut:
             return listing.tags[0]
         return svc.tags.create(tx, a, body.name, order=body.order, now_ms=svc.now_ms())  # type: ignore[arg-type]
 
-    tag = await svc.write(op)
+    tag = await svc.write(op, app=a)
     return _one(svc, a, tag.ext_id)
 
 
@@ -76,7 +76,7 @@ async def update_tag(request: Request, app: str, tag: str, body: TagPatch) -> Ta
     found = find_tag(svc, a, tag)
     unique = "group" if found.group_ord is not None else "app"
     await svc.write(lambda tx: svc.tags.update(tx, a, found.ext_id, name=body.name, order=body.order,
-                                               unique=unique))
+                                               unique=unique), app=a)
     return _one(svc, a, found.ext_id)
 
 
@@ -85,7 +85,7 @@ async def delete_tag(request: Request, app: str, tag: str) -> Response:
     """Delete a tag and its memberships (a group left empty goes too)."""
     svc, a = service_of(request), app_of(request, app)
     found = find_tag(svc, a, tag)
-    await svc.write(lambda tx: Groups.of(svc).delete_tags(tx, a, [found.ext_id]))
+    await svc.write(lambda tx: Groups.of(svc).delete_tags(tx, a, [found.ext_id]), app=a)
     return Response(status_code=204)
 
 
@@ -137,14 +137,14 @@ async def create_group(request: Request, app: str, body: GroupCreate) -> GroupOu
     svc, a = service_of(request), app_of(request, app)
     listing = await svc.write(lambda tx: Groups.of(svc).add_tags(
         tx, a, [(t.name, t.order) for t in body.tags], group_name=body.name, group_order=body.order,
-        now_ms=svc.now_ms()))
+        now_ms=svc.now_ms()), app=a)
     return _group(svc, a, listing.group.ext_id)
 
 
 @router.patch("/apps/{app}/groups/{group}", response_model=GroupOut)
 async def update_group(request: Request, app: str, group: str, body: GroupPatch) -> GroupOut:
     svc, a = service_of(request), app_of(request, app)
-    await svc.write(lambda tx: Groups.of(svc).edit_group(tx, a, group, name=body.name, order=body.order))
+    await svc.write(lambda tx: Groups.of(svc).edit_group(tx, a, group, name=body.name, order=body.order), app=a)
     return _group(svc, a, group)
 
 
@@ -152,5 +152,5 @@ async def update_group(request: Request, app: str, group: str, body: GroupPatch)
 async def delete_group(request: Request, app: str, group: str) -> Response:
     """Delete a group with its tags and their memberships."""
     svc, a = service_of(request), app_of(request, app)
-    await svc.write(lambda tx: Groups.of(svc).delete_groups(tx, a, [group]))
+    await svc.write(lambda tx: Groups.of(svc).delete_groups(tx, a, [group]), app=a)
     return Response(status_code=204)

@@ -175,6 +175,12 @@ class AppHints:
         if not token:
             appid = q.get("appid") or _body_field(call.body, "appid")
             return svc.apps.get(appid) if appid else None
+        if svc.store.generation is None:  # nothing cached (PostgreSQL): the token and its app in one read
+            got = svc.tokens.with_app(token)
+            if got is None:
+                return None
+            call.token_row = got[0]  # authentication judges this row: the call reads it once
+            return svc.apps.of_row(got[1])
         app_id = self._by_token.get(token)
         if app_id is None:
             row = svc.store.read().token(token_hash(token))

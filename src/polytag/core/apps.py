@@ -29,6 +29,17 @@ class Apps:
         limits = self.presets.get(dialect, Limits()).with_overrides(cfg.get("limits"))
         return App(id=app_id, dialect=dialect, name=name, limits=limits, config=cfg, created_at=created)
 
+    def of_row(self, row: tuple[Any, ...]) -> App:
+        """The App of a row just read (as `app_by_id` gives it); reused while the row is unchanged."""
+        app_id = int(row[0])
+        hit = self._by_id.get(app_id)
+        if hit is not None and hit[0] == row:
+            return hit[1]
+        app = self._app(row)
+        with self._lock:
+            self._by_id[app_id] = (row, app)
+        return app
+
     def get(self, name: str, rows: Rows | None = None) -> App:
         row = (rows or self.store.read()).app_by_name(str(name))
         if row is None:
@@ -47,13 +58,7 @@ class Apps:
         row = (rows or self.store.read()).app_by_id(app_id)
         if row is None:
             raise NotFound("app", app_id)
-        hit = self._by_id.get(app_id)
-        if hit is not None and hit[0] == row:
-            app = hit[1]
-        else:
-            app = self._app(row)
-            with self._lock:
-                self._by_id[app_id] = (row, app)
+        app = self.of_row(row)
         if rows is None:
             self._fresh.put(app_id, app, mark)
         return app

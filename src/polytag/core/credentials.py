@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from polytag.core.clock import Clock
 from polytag.core.fresh import Fresh
@@ -42,13 +43,23 @@ class Tokens:
         live = tx.live_tokens(app_id, kind, self.clock.now())
         return (live[0][3], live[0][1], live[0][2]) if live and live[0][3] else None
 
-    def check(self, token: str, kind_ttl: dict[str, int]) -> tuple[int, str]:
+    def with_app(self, token: str) -> tuple[tuple[int, str, float, float], tuple[Any, ...]] | None:
+        """The token's row and its app's row, in one read (for a store that caches neither:
+        PostgreSQL), or None for a token nobody holds. Not judged: `check(..., row=)` does that."""
+        got = self.store.read().token_and_app(token_hash(token))
+        if got is None:
+            return None
+        return (int(got[0]), str(got[1]), float(got[2]), float(got[3])), tuple(got[4:])
+
+    def check(self, token: str, kind_ttl: dict[str, int],
+              row: tuple[int, str, float, float] | None = None) -> tuple[int, str]:
         """(app_id, kind) of a valid token, or Unauthorized("invalid" | "expired").
 
         The row comes from a `Fresh` cache, which any process's write to a token or an app
-        makes stale at once (PostgreSQL: read on every call). Expiry is judged on every call,
-        against the clock."""
-        row = self._rows.get(token)
+        makes stale at once (PostgreSQL: read on every call), or is `row`, read earlier in the
+        same call (`with_app`). Expiry is judged on every call, against the clock."""
+        if row is None:
+            row = self._rows.get(token)
         if row is None:
             mark = self._rows.mark()
             got = self.store.read().token(token_hash(token))

@@ -158,7 +158,7 @@ class Memberships:
                     idx.ensure_tag(tag_ord)
         if idx.seq - idx.folded_seq >= self.fold_every and idx.app_id not in self._folding:
             self._folding.add(idx.app_id)
-            self.store.submit(lambda tx: self._fold(tx, idx), pure=True)
+            self.store.submit(lambda tx: self._fold(tx, idx), pure=True, app=idx.app_id)
 
     @staticmethod
     def _write_head(tx: Tx, app_id: int, pend: Pending) -> None:
@@ -170,8 +170,7 @@ class Memberships:
         versions: dict[int, int] = {}
         for seq, tag_ord, _op, _subjects in pend.entries:
             versions[tag_ord] = seq
-        for tag_ord, seq in versions.items():
-            tx.set_tag_version(app_id, tag_ord, seq)
+        tx.set_tag_versions(app_id, versions.items())
 
     def _append(self, tx: Tx, app: App, pend: Pending, tag_ord: int, op: int, subjects: BitMap) -> int:
         # sequence numbers are handed out in memory: the index is at the head for this group,

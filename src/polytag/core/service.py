@@ -67,11 +67,12 @@ class Service:
         # --- end of dialect-owned core parts ---
 
     # running writes ---------------------------------------------------------
-    async def write(self, op: Callable[[Tx], T], pure: bool = False) -> T:
+    async def write(self, op: Callable[[Tx], T], pure: bool = False, app: App | None = None) -> T:
         """Run `op` in the next group commit and wait until it is durable. `pure`: the op
         writes no app row and no access token (memberships, tags, subjects: the caches of apps
-        and tokens stay warm; see polytag.store.generation)."""
-        return await asyncio.wrap_future(self.store.submit(op, pure))
+        and tokens stay warm; see polytag.store.generation). `app`: the op writes rows of this
+        app only, so its group locks only this app (None: it may touch any app, and locks all)."""
+        return await asyncio.wrap_future(self.store.submit(op, pure, None if app is None else app.id))
 
     def write_sync(self, op: Callable[[Tx], T]) -> T:
         return self.store.write(op)

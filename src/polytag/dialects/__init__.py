@@ -55,6 +55,7 @@ class Call:
     query: Mapping[str, str]
     app: App | None = None
     app_hint: Any = UNSET  # the app the call names before it is authenticated (polytag.control)
+    token_row: Any = None  # its access token's row, when the app hint was read with it (Tokens.with_app)
     error: BaseException | None = None  # what the answer rendered, when it is an error
     answer: bytes = b""  # the answer's bytes, once encoded (observers read them)
 

@@ -23,6 +23,9 @@ class Tx(Rows):
 
     group: dict[Any, Any]
     savepoint_open: bool  # set by the backend when an op's first write opens its savepoint
+    # set while the `before_commit` hooks run: their writes' results are not read, so a backend
+    # may queue them and send them with COMMIT (PostgreSQL does, in one pipeline)
+    group_writes: bool = False
     before_commit: list[Callable[[], None]]
     after_group: list[Callable[[], None]]
     after_commit: list[Callable[[], None]]
@@ -37,9 +40,11 @@ class Store(Protocol):
     def read(self) -> Rows:
         """Rows on a connection of the calling thread, autocommit, for reads."""
 
-    def submit(self, op: Callable[[Tx], T], pure: bool = False) -> Future[T]:
+    def submit(self, op: Callable[[Tx], T], pure: bool = False, app: int | None = None) -> Future[T]:
         """Run `op` inside the next group transaction; the future resolves after COMMIT.
-        `pure`: the op writes no app or credential row, so it leaves `generation` alone."""
+        `pure`: the op writes no app or credential row, so it leaves `generation` alone.
+        `app`: the op writes rows of this app only (its group locks just that app, so groups
+        of other apps may commit alongside); None: it may write any app's rows (it locks all)."""
 
     def write(self, op: Callable[[Tx], T]) -> T:
         """`submit(op).result()`, for callers that may block (CLI, tests, seeding)."""

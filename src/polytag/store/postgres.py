@@ -1,8 +1,18 @@
 """PostgreSQL backend: psycopg 3, a pool of autocommit readers, one writer connection per process.
 
-Write groups are serialized across processes by a transaction-level advisory lock taken
-right after BEGIN, exactly as SQLite's BEGIN IMMEDIATE serializes them across connections:
-the membership log's per-app sequence and every uniqueness and limit check rely on it.
+Write groups are serialized per app across processes by transaction-level advisory locks
+taken in the BEGIN's round trip, as SQLite's BEGIN IMMEDIATE serializes them across
+connections: the membership log's per-app sequence and every uniqueness and limit check rely
+on it. A group of ops that each name their app takes the schema's write key in shared mode,
+then one key per app in ascending order (no two groups can wait for each other in a cycle);
+a group holding an op that may span apps (app create/delete, seeds, snapshot loads) takes
+the write key exclusively, so it runs alone, as every group did before. Groups of different
+apps thus commit in parallel, groups of one app one after another.
+
+Round trips: BEGIN and the locks go in one pipeline; an op's savepoint rides with its first
+statement; the group's own writes (log rows, the app's head, tag versions) are queued and
+sent in one pipeline with the RELEASE owed and the COMMIT; inside a group, the app's head
+is read once until the group writes again.
 
 `postgresql://USER@HOST:PORT/DB?schema=NAME` keeps polytag's tables in schema NAME (created
 on first start), so several deployments or test runs can share one database. libpq's multi-host
@@ -32,7 +42,7 @@ from polytag.errors import Unavailable
 from polytag.store import migrations
 from polytag.store.base import Tx
 from polytag.store.rows import Rows
-from polytag.store.writer import WriterHost
+from polytag.store.writer import EVERY_APP, Locks, WriterHost, covers
 
 T = TypeVar("T")
 log = logging.getLogger("polytag.store")
@@ -86,6 +96,13 @@ def parse_url(url: str) -> tuple[str, str]:
         kept.append(("target_session_attrs", "read-write"))
     scheme = "postgresql"
     return urlunsplit((scheme, parts.netloc, parts.path, urlencode(kept), "")), schema
+
+
+def app_lock(schema: str, app_id: int) -> tuple[int, int]:
+    """The advisory key (two int4, a key space apart from `lock_key`'s bigint ones) of one app's writes."""
+    high = zlib.crc32(schema.encode())
+    low = app_id & 0xFFFF_FFFF  # an id past 2**32 shares a key with another: slower, never wrong
+    return (high - (1 << 32) if high >= 1 << 31 else high), (low - (1 << 32) if low >= 1 << 31 else low)
 
 
 def lock_key(schema: str, purpose: str) -> int:
@@ -159,18 +176,39 @@ class PgReadRows(PgRows):
         self._retry(lambda: PgRows._executemany(self, sql, rows))
 
 
+class _Queued:
+    """What `_exec` answers for a group write queued until COMMIT: no rows, rowcount unknown."""
+
+    rowcount = -1
+
+    def fetchone(self) -> None:
+        raise AssertionError("a queued group write has no rows")
+
+    fetchall = fetchone
+
+
+_QUEUED = _Queued()
+_MISSING = object()
+
+
 class PgTx(PgRows, Tx):
     """The group's rows. An op's first statement opens its savepoint, in one pipeline with it.
 
     Unlike SQLite, a failed SELECT aborts a PostgreSQL transaction too, so any statement opens
     the savepoint (it costs no extra round trip), and the RELEASE owed by the op before rides
-    along as well (COMMIT releases the last one).
+    along as well (COMMIT releases the last one). The group's own writes (`group_writes`: the
+    `before_commit` hooks) are queued and sent with the COMMIT, in one pipeline; a read among
+    them sends what is queued first. The head of a locked app is read once and kept until
+    this transaction writes again or rolls back to a savepoint: no other writer can move it
+    while the lock is held.
     """
 
     def __init__(self, conn: psycopg.Connection[Any], backend: _PgTxBackend) -> None:
         super().__init__(conn)
         self.backend = backend
         self.savepoint_open = False
+        self.group_writes = False
+        self.heads = backend.heads
         self.group: dict[Any, Any] = {}
         self.before_commit: list[Callable[[], None]] = []
         self.after_group: list[Callable[[], None]] = []
@@ -185,23 +223,63 @@ class PgTx(PgRows, Tx):
             self.savepoint_open = True
         return out
 
+    def app_head(self, app_id: int) -> Any:
+        if not self.backend.holds(app_id):
+            return super().app_head(app_id)
+        head = self.heads.get(app_id, _MISSING)
+        if head is _MISSING:
+            head = self.heads[app_id] = super().app_head(app_id)
+        return head
+
     def _exec(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        reads = sql.lstrip()[:6].upper() == "SELECT"
+        if not reads:
+            self.heads.clear()
+            if self.group_writes and "RETURNING" not in sql.upper():  # a result nobody reads
+                self.backend.queued.append((pg_sql(sql), [_params(params)], False))
+                return _QUEUED
         prefix = self._prefix()
-        if not prefix:
+        queued = self.backend.take_queued()
+        if not prefix and not queued:
             return super()._exec(sql, params)
         try:
             with self.conn.pipeline():
                 for stmt in prefix:
                     self.conn.execute(stmt)
+                _send(self.conn, queued)
                 cur = self.conn.execute(pg_sql(sql), _params(params))
             return cur
         except TRANSIENT as exc:
             raise Unavailable(f"database unavailable: {exc}") from exc
 
     def _executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        for stmt in self._prefix():
-            super()._exec(stmt)
-        super()._executemany(sql, rows)
+        self.heads.clear()
+        batch = [_params(r) for r in rows]
+        if self.group_writes:
+            self.backend.queued.append((pg_sql(sql), batch, True))
+            return
+        prefix = self._prefix()
+        try:
+            with self.conn.pipeline():
+                for stmt in prefix:
+                    self.conn.execute(stmt)
+                with self.conn.cursor() as cur:
+                    cur.executemany(pg_sql(sql), batch)
+        except TRANSIENT as exc:
+            raise Unavailable(f"database unavailable: {exc}") from exc
+
+
+Queued = list[tuple[str, list[Sequence[Any]], bool]]  # (sql, parameter rows, executemany)
+
+
+def _send(conn: psycopg.Connection[Any], queued: Queued) -> None:
+    """Queued group writes, inside the caller's pipeline."""
+    for sql, batch, many in queued:
+        if many:
+            with conn.cursor() as cur:
+                cur.executemany(sql, batch)
+        else:
+            conn.execute(sql, batch[0])
 
 
 class _PgTxBackend:
@@ -212,6 +290,9 @@ class _PgTxBackend:
         self.lock = lock_key(schema, "write")
         self.conn: psycopg.Connection[Any] | None = None
         self.owes_release = False  # the last op's savepoint, released with the next statement
+        self.locks: Locks = EVERY_APP  # what the open group holds
+        self.queued: Queued = []  # group writes waiting for the COMMIT's pipeline
+        self.heads: dict[int, Any] = {}  # app_head of locked apps, read since this group last wrote
 
     def _connection(self) -> psycopg.Connection[Any]:
         if self.conn is None or self.conn.closed or self.conn.broken:
@@ -221,15 +302,32 @@ class _PgTxBackend:
             self.conn.execute(f"SET lock_timeout = '{_LOCK_TIMEOUT}'")
         return self.conn
 
-    def begin(self) -> PgTx:
+    def holds(self, app_id: int) -> bool:
+        return covers(self.locks, app_id)
+
+    def take_queued(self) -> Queued:
+        queued, self.queued = self.queued, []
+        return queued
+
+    def begin(self, locks: Locks = EVERY_APP) -> PgTx:
+        """BEGIN and the group's locks, in one round trip: the write key exclusively (`EVERY_APP`),
+        or shared and then each app's key in ascending order."""
         self.owes_release = False
+        self.queued = []
+        self.heads.clear()
+        self.locks = locks
         # Nothing has run yet, so a lost connection is safe to retry once on a new one.
         for attempt in (1, 2):
             conn = self._connection()
             try:
                 with conn.pipeline():
                     conn.execute("BEGIN")
-                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (self.lock,))
+                    if locks is None:  # EVERY_APP
+                        conn.execute("SELECT pg_advisory_xact_lock(%s)", (self.lock,))
+                    else:
+                        conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", (self.lock,))
+                        for app_id in sorted(locks):
+                            conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", app_lock(self.schema, app_id))
                 return PgTx(conn, self)
             except TRANSIENT:
                 self.rollback()
@@ -254,17 +352,28 @@ class _PgTxBackend:
         self.owes_release = True
 
     def rollback_to(self) -> None:
+        self.heads.clear()
         self._quiet("ROLLBACK TO op")
         self.owes_release = True
 
     def commit(self) -> None:
-        self.owes_release = False  # COMMIT releases every savepoint
-        if self.conn is None or self.conn.closed or self.conn.broken:
+        """The queued group writes and COMMIT, in one pipeline (COMMIT releases every savepoint)."""
+        self.owes_release = False
+        queued = self.take_queued()
+        conn = self.conn
+        if conn is None or conn.closed or conn.broken:
             raise Unavailable("write connection lost before COMMIT")
-        self.conn.execute("COMMIT")
+        if not queued:
+            conn.execute("COMMIT")
+            return
+        with conn.pipeline():
+            _send(conn, queued)
+            conn.execute("COMMIT")
 
     def rollback(self) -> None:
         self.owes_release = False
+        self.queued = []
+        self.heads.clear()
         conn = self.conn
         if conn is None or conn.closed or conn.broken:
             return

@@ -20,7 +20,7 @@ from polytag.store import migrations
 from polytag.store.base import Tx
 from polytag.store.generation import SharedGeneration
 from polytag.store.rows import Rows
-from polytag.store.writer import WriterHost
+from polytag.store.writer import EVERY_APP, Locks, WriterHost
 
 T = TypeVar("T")
 log = logging.getLogger("polytag.store")
@@ -85,14 +85,16 @@ class SQLiteTx(SQLiteRows, Tx):
 
 
 class _SQLiteTxBackend:
+    one_writer = True  # BEGIN IMMEDIATE takes the file's one write lock: every app, always
     def __init__(self, path: str, synchronous: str) -> None:
         self.conn = _connect(path, synchronous)
 
-    def begin(self) -> SQLiteTx:
+    def begin(self, locks: Locks = EVERY_APP) -> SQLiteTx:
+        """One writer per file: BEGIN IMMEDIATE locks every app whatever `locks` names."""
         self.conn.execute("BEGIN IMMEDIATE")
         return SQLiteTx(self.conn)
 
-    def try_begin(self) -> SQLiteTx | None:
+    def try_begin(self, locks: Locks = EVERY_APP) -> SQLiteTx | None:
         """BEGIN IMMEDIATE if the write lock is free now, else None (no waiting): a server's
         event loop takes it inline and waits for a held lock in a worker thread."""
         self.conn.execute("PRAGMA busy_timeout=0")

@@ -11,6 +11,14 @@ the GIL for Python work. A BEGIN that needs no waiting (SQLite's `try_begin`) ru
 
 A group whose ops are not all `pure` moves the store's shared generation (see
 polytag.store.generation) before its COMMIT and again after it.
+
+Every op names the app whose rows it writes (`app`), or None: it may touch several apps or
+rows of no app (app create/delete, seeds, snapshot loads). A group's BEGIN is handed the
+`Locks` of its ops: the apps, ascending, or `EVERY_APP` if any op named none. A backend whose
+writers can run side by side (PostgreSQL) locks only those apps, so groups of different apps
+commit in parallel; SQLite has one writer for the file whatever the apps. The loop writer
+forms the group before its BEGIN and lets ops queued while BEGIN waited join the group only
+if the locks taken cover them; the others wait for the next group.
 """
 
 from __future__ import annotations
@@ -30,14 +38,31 @@ log = logging.getLogger("polytag.store")
 
 Op = Callable[[Any], Any]
 Outcome = tuple[Any, Any, BaseException | None]  # (future, result, error)
-Item = tuple[Op, Any, bool]  # (op, future, pure)
+Item = tuple[Op, Any, bool, "int | None"]  # (op, future, pure, app or None: any app)
+Locks = tuple[int, ...] | None  # the apps a group writes, ascending; None: every app (exclusive)
+EVERY_APP: Locks = None
+
+
+def locks_of(batch: list[Item]) -> Locks:
+    """What a group of these ops must lock: their apps, ascending, or every app if one named none."""
+    apps: set[int] = set()
+    for item in batch:
+        if item[3] is None:
+            return EVERY_APP
+        apps.add(item[3])
+    return tuple(sorted(apps))
+
+
+def covers(locks: Locks, app: int | None) -> bool:
+    return locks is None or (app is not None and app in locks)
 
 
 class TxBackend(Protocol):
     """What a writer needs of a backend's write connection. A backend may also offer
-    `try_begin()`: BEGIN if that needs no waiting, else None (the loop writer uses it)."""
+    `try_begin(locks)`: BEGIN if that needs no waiting, else None (the loop writer uses it),
+    and `one_writer = True`: its BEGIN locks every app whatever it is asked for (SQLite)."""
 
-    def begin(self) -> Any: ...  # returns the Tx for this group
+    def begin(self, locks: Locks = EVERY_APP) -> Any: ...  # returns the Tx for this group, `locks` held
     def savepoint(self) -> None: ...
     def release(self) -> None: ...
     def rollback_to(self) -> None: ...
@@ -53,7 +78,7 @@ def run_ops(backend: TxBackend, tx: Any, batch: list[Item]) -> list[Outcome]:
     an op that only reads, or that defers its writes to the group's `before_commit`
     hooks (the membership log does), costs no SAVEPOINT/RELEASE round."""
     outcomes: list[Outcome] = []
-    for op, fut, _pure in batch:
+    for op, fut, _pure, _app in batch:
         marks = (len(tx.after_commit), len(tx.on_abort))
         tx.savepoint_open = False
         try:
@@ -74,6 +99,7 @@ def run_ops(backend: TxBackend, tx: Any, batch: list[Item]) -> list[Outcome]:
             tx.savepoint_open = False
             outcomes.append((fut, result, None))
     tx.savepoint_open = True  # group-level writes belong to no op: they need no savepoint
+    tx.group_writes = True  # nor a round trip of their own: a backend may send them with COMMIT
     for hook in tx.before_commit:  # (log rows, counters, versions): a failure fails the group
         hook()
     return outcomes
@@ -138,9 +164,9 @@ class GroupWriter:
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
-    def submit(self, op: Op, pure: bool = False) -> Future[Any]:
+    def submit(self, op: Op, pure: bool = False, app: int | None = None) -> Future[Any]:
         fut: Future[Any] = Future()
-        self._q.put((op, fut, pure))
+        self._q.put((op, fut, pure, app))
         return fut
 
     def close(self) -> None:
@@ -173,15 +199,15 @@ class GroupWriter:
         if not live:
             return
         try:
-            tx = self._backend.begin()
+            tx = self._backend.begin(locks_of(live))
         except Exception as exc:  # the database is unreachable or locked past its timeout
             log.exception("begin failed")
-            for _, fut, _ in live:
+            for _, fut, _, _ in live:
                 fut.set_exception(Unavailable(f"store unavailable: {exc}"))
             return
         error: BaseException | None = None
-        outcomes: list[Outcome] = [(fut, None, None) for _, fut, _ in live]
-        pure = all(p for _, _, p in live)
+        outcomes: list[Outcome] = [(fut, None, None) for _, fut, _, _ in live]
+        pure = all(item[2] for item in live)
         try:
             outcomes = run_ops(self._backend, tx, live)
             before_commit(self._generation, pure)
@@ -207,53 +233,70 @@ class LoopWriter:
         self._idle.set()
         self._max_group = max_group
 
-    def submit(self, op: Op, pure: bool = False) -> Any:
+    def submit(self, op: Op, pure: bool = False, app: int | None = None) -> Any:
         """An asyncio future on the loop's thread, a concurrent one from any other thread."""
         if threading.get_ident() == self._thread_id:
             fut: Any = self._loop.create_future()
-            self._enqueue(op, fut, pure)
+            self._enqueue(op, fut, pure, app)
             return fut
         cfut: Future[Any] = Future()
-        self._loop.call_soon_threadsafe(self._enqueue, op, cfut, pure)
+        self._loop.call_soon_threadsafe(self._enqueue, op, cfut, pure, app)
         return cfut
 
-    def _enqueue(self, op: Op, fut: Any, pure: bool = False) -> None:
-        self._pending.append((op, fut, pure))
+    def _enqueue(self, op: Op, fut: Any, pure: bool = False, app: int | None = None) -> None:
+        self._pending.append((op, fut, pure, app))
         if not self._busy:
             self._busy = True
             self._idle.clear()
             self._loop.call_soon(self._start)
 
     def _start(self) -> None:
+        # a backend with one writer for every app (SQLite) locks them all whatever the ops name
+        one_writer = getattr(self._backend, "one_writer", False)
+        locks = EVERY_APP if one_writer else locks_of(self._pending[: self._max_group])
         try_begin = getattr(self._backend, "try_begin", None)  # a backend that can BEGIN without waiting
-        tx = try_begin() if try_begin is not None else None
+        tx = try_begin(locks) if try_begin is not None else None
         if tx is not None:
-            self._run(tx, None)
+            self._run(tx, None, locks)
             return
-        self._loop.run_in_executor(self._pool, self._backend.begin).add_done_callback(self._began)
+        began = self._loop.run_in_executor(self._pool, self._backend.begin, locks)
+        began.add_done_callback(lambda b: self._began(b, locks))
 
-    def _began(self, began: asyncio.Future[Any]) -> None:
+    def _began(self, began: asyncio.Future[Any], locks: Locks) -> None:
         try:
             tx = began.result()
         except Exception as exc:
-            self._run(None, exc)
+            self._run(None, exc, locks)
             return
-        self._run(tx, None)
+        self._run(tx, None, locks)
 
-    def _run(self, tx: Any, error: BaseException | None) -> None:
-        batch, self._pending = self._pending[: self._max_group], self._pending[self._max_group:]
+    def _take(self, locks: Locks) -> list[Item]:
+        """Up to max_group pending ops the locks cover, in order (ops queued while BEGIN waited
+        join if covered); the rest stay pending for the next group."""
+        batch: list[Item] = []
+        rest: list[Item] = []
+        for item in self._pending:
+            if len(batch) < self._max_group and covers(locks, item[3]):
+                batch.append(item)
+            else:
+                rest.append(item)
+        self._pending = rest
+        return batch
+
+    def _run(self, tx: Any, error: BaseException | None, locks: Locks = EVERY_APP) -> None:
+        batch = self._take(locks)
         batch = [item for item in batch if not item[1].done() and
                  (not isinstance(item[1], Future) or item[1].set_running_or_notify_cancel())]
-        pure = all(p for _, _, p in batch)
+        pure = all(item[2] for item in batch)
         if error is not None:
-            for _, fut, _ in batch:
+            for _, fut, _, _ in batch:
                 _settle(fut, None, Unavailable(f"store unavailable: {error}"))
             self._next()
             return
         try:
             outcomes = run_ops(self._backend, tx, batch)
         except Exception as exc:
-            finish(self._backend, tx, [(f, None, None) for _, f, _ in batch], exc, self._generation, pure)
+            finish(self._backend, tx, [(item[1], None, None) for item in batch], exc, self._generation, pure)
             self._next()
             return
         before_commit(self._generation, pure)
@@ -297,12 +340,13 @@ class WriterHost:
         """The writer thread (set `generation` first, if the backend shares one)."""
         self._writer = GroupWriter(self._tx_backend(), generation=self.generation)
 
-    def submit(self, op: Op, pure: bool = False) -> Future[Any]:
-        """Queue `op` for the next group. `pure`: it writes no app or token row (see Generation)."""
+    def submit(self, op: Op, pure: bool = False, app: int | None = None) -> Future[Any]:
+        """Queue `op` for the next group. `pure`: it writes no app or token row (see Generation).
+        `app`: the only app whose rows it writes (None: any, so its group locks every app)."""
         loop_writer = self._loop_writer
         if loop_writer is not None:
-            return loop_writer.submit(op, pure)
-        return self._writer.submit(op, pure)
+            return loop_writer.submit(op, pure, app)
+        return self._writer.submit(op, pure, app)
 
     def write(self, op: Op) -> Any:
         return self.submit(op).result()

@@ -59,14 +59,14 @@ async def tag_create(call: Call) -> dict[str, Any]:
         return Groups.of(svc).add_tags(tx, app, tags, group_ext=group_id, group_name=group_name,
                                        group_order=group_order, now_ms=svc.now_ms())
 
-    return _data([await svc.write(op)])
+    return _data([await svc.write(op, app=app)])
 
 
 async def tagGroup_edit(call: Call) -> dict[str, Any]:  # noqa: N802 - the vendor's action name
     b = body.json_body(call)
     ext, name, order = body.string(b, "id"), _name(b), body.opt_int(b, "order")
     svc, app = call.service, _app(call)
-    await svc.write(lambda tx: Groups.of(svc).edit_group(tx, app, ext, name=name, order=order))
+    await svc.write(lambda tx: Groups.of(svc).edit_group(tx, app, ext, name=name, order=order), app=app)
     return OK
 
 
@@ -74,21 +74,21 @@ async def tag_edit(call: Call) -> dict[str, Any]:
     b = body.json_body(call)
     ext, name, order = body.string(b, "id"), _name(b), body.opt_int(b, "order")
     svc, app = call.service, _app(call)
-    await svc.write(lambda tx: Groups.of(svc).edit_tag(tx, app, ext, name=name, order=order))
+    await svc.write(lambda tx: Groups.of(svc).edit_tag(tx, app, ext, name=name, order=order), app=app)
     return OK
 
 
 async def tagGroup_delete(call: Call) -> dict[str, Any]:  # noqa: N802 - the vendor's action name
     ids = body.strings(body.json_body(call), "id", required=True)
     svc, app = call.service, _app(call)
-    await svc.write(lambda tx: Groups.of(svc).delete_groups(tx, app, ids))
+    await svc.write(lambda tx: Groups.of(svc).delete_groups(tx, app, ids), app=app)
     return OK
 
 
 async def tag_delete(call: Call) -> dict[str, Any]:
     ids = body.strings(body.json_body(call), "id", required=True)
     svc, app = call.service, _app(call)
-    await svc.write(lambda tx: Groups.of(svc).delete_tags(tx, app, ids))
+    await svc.write(lambda tx: Groups.of(svc).delete_tags(tx, app, ids), app=app)
     return OK
 
 
@@ -96,7 +96,7 @@ async def tag_mark(call: Call) -> dict[str, Any]:
     marks = [Mark(body.string(m, "userId"), body.string(m, "unionId"), body.strings(m, "addTagId"),
                   body.strings(m, "delTagId")) for m in body.objects(body.json_body(call), "mark_list")]
     svc, app = call.service, _app(call)
-    await svc.write(lambda tx: Contacts.of(svc).mark(tx, app, marks), pure=True)
+    await svc.write(lambda tx: Contacts.of(svc).mark(tx, app, marks), pure=True, app=app)
     return OK
 
 

@@ -36,7 +36,7 @@ def ok_accounts(**extra: Any) -> dict[str, Any]:
 async def im_add_tag(call: Call) -> dict[str, Any]:
     items = body.user_items(body.json_body(call), "UserTags", "Tags", "list")
     svc, app = call.service, _app(call)
-    await svc.write(lambda tx: im(svc).user_tags.add(tx, app, items), pure=True)
+    await svc.write(lambda tx: im(svc).user_tags.add(tx, app, items), pure=True, app=app)
     return ok()
 
 
@@ -49,14 +49,14 @@ async def im_get_tag(call: Call) -> dict[str, Any]:
 async def im_remove_tag(call: Call) -> dict[str, Any]:
     items = body.user_items(body.json_body(call), "UserTags", "Tags", "list")
     svc, app = call.service, _app(call)
-    await svc.write(lambda tx: im(svc).user_tags.remove(tx, app, items), pure=True)
+    await svc.write(lambda tx: im(svc).user_tags.remove(tx, app, items), pure=True, app=app)
     return ok()
 
 
 async def im_remove_all_tags(call: Call) -> dict[str, Any]:
     accounts = body.strings(body.json_body(call), "To_Account")
     svc, app = call.service, _app(call)
-    await svc.write(lambda tx: im(svc).user_tags.remove_all(tx, app, accounts), pure=True)
+    await svc.write(lambda tx: im(svc).user_tags.remove_all(tx, app, accounts), pure=True, app=app)
     return ok()
 
 
@@ -64,7 +64,7 @@ async def im_remove_all_tags(call: Call) -> dict[str, Any]:
 async def im_set_attr_name(call: Call) -> dict[str, Any]:
     names = body.text_map(body.json_body(call), "AttrNames")
     svc, app = call.service, _app(call)
-    await svc.write(lambda tx: im(svc).attributes.set_names(tx, app, names))
+    await svc.write(lambda tx: im(svc).attributes.set_names(tx, app, names), app=app)
     return ok()
 
 
@@ -77,7 +77,7 @@ async def im_get_attr_name(call: Call) -> dict[str, Any]:
 async def im_set_attr(call: Call) -> dict[str, Any]:
     items = body.user_items(body.json_body(call), "UserAttrs", "Attrs", "map")
     svc, app = call.service, _app(call)
-    await svc.write(lambda tx: im(svc).attributes.set_values(tx, app, items))
+    await svc.write(lambda tx: im(svc).attributes.set_values(tx, app, items), app=app)
     return ok()
 
 
@@ -90,7 +90,7 @@ async def im_get_attr(call: Call) -> dict[str, Any]:
 async def im_remove_attr(call: Call) -> dict[str, Any]:
     items = body.user_items(body.json_body(call), "UserAttrs", "Attrs", "list")
     svc, app = call.service, _app(call)
-    await svc.write(lambda tx: im(svc).attributes.remove_values(tx, app, items))
+    await svc.write(lambda tx: im(svc).attributes.remove_values(tx, app, items), app=app)
     return ok()
 
 
@@ -113,7 +113,7 @@ async def im_push(call: Call) -> dict[str, Any]:
     from_account = body.string(b, "From_Account", required=False)
     svc, app = call.service, _app(call)
     op = im(svc).pushes.prepare(app, msg_random, _condition(b), lifetime, from_account)
-    return ok(TaskId=await svc.write(op))
+    return ok(TaskId=await svc.write(op, app=app))
 
 
 # accounts -----------------------------------------------------------------------------------
@@ -125,7 +125,7 @@ async def account_import(call: Call) -> dict[str, Any]:
     b = body.json_body(call)
     user_id, profile = body.string(b, "UserID"), _profile(b)
     svc, app = call.service, _app(call)
-    await svc.write(lambda tx: im(svc).accounts.import_one(tx, app, user_id, profile))
+    await svc.write(lambda tx: im(svc).accounts.import_one(tx, app, user_id, profile), app=app)
     return ok_accounts()
 
 
@@ -138,14 +138,14 @@ async def multiaccount_import(call: Call) -> dict[str, Any]:
     else:
         items = [(a, {}) for a in body.strings(b, "Accounts")]
     svc, app = call.service, _app(call)
-    failed = await svc.write(lambda tx: im(svc).accounts.import_many(tx, app, items))
+    failed = await svc.write(lambda tx: im(svc).accounts.import_many(tx, app, items), app=app)
     return ok_accounts(FailAccounts=failed)
 
 
 async def account_delete(call: Call) -> dict[str, Any]:
     ids = [body.string(i, "UserID") for i in body.objects(body.json_body(call), "DeleteItem")]
     svc, app = call.service, _app(call)
-    done = await svc.write(lambda tx: im(svc).accounts.delete_many(tx, app, ids))
+    done = await svc.write(lambda tx: im(svc).accounts.delete_many(tx, app, ids), app=app)
     return ok_accounts(ResultItem=[_result(d, {"UserID": i}) for i, d in zip(ids, done, strict=True)])
 
 

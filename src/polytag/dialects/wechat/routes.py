@@ -39,7 +39,7 @@ def _page(items: list[str], nxt: str | None, total: int | None = None) -> dict[s
 async def tags_create(call: Call) -> dict[str, Any]:
     name = body.string(body.obj(body.json_body(call), "tag"), "name")
     svc, app = call.service, _app(call)
-    tag = await svc.write(lambda tx: svc.tags.create(tx, app, name, now_ms=svc.now_ms()))
+    tag = await svc.write(lambda tx: svc.tags.create(tx, app, name, now_ms=svc.now_ms()), app=app)
     return {"tag": _tag_json(tag)}
 
 
@@ -52,14 +52,14 @@ async def tags_update(call: Call) -> dict[str, Any]:
     tag = body.obj(body.json_body(call), "tag")
     tag_id, name = body.integer(tag, "id"), body.string(tag, "name")
     svc, app = call.service, _app(call)
-    await svc.write(lambda tx: svc.tags.update(tx, app, str(tag_id), name=name))
+    await svc.write(lambda tx: svc.tags.update(tx, app, str(tag_id), name=name), app=app)
     return OK
 
 
 async def tags_delete(call: Call) -> dict[str, Any]:
     tag_id = body.integer(body.obj(body.json_body(call), "tag"), "id")
     svc, app = call.service, _app(call)
-    await svc.write(lambda tx: svc.tags.delete(tx, app, str(tag_id)))
+    await svc.write(lambda tx: svc.tags.delete(tx, app, str(tag_id)), app=app)
     return OK
 
 
@@ -78,7 +78,7 @@ async def batchtagging(call: Call) -> dict[str, Any]:
     b = body.json_body(call)
     openids, tag_id = body.strings(b, "openid_list"), body.integer(b, "tagid")
     svc, app = call.service, _app(call)
-    await svc.write(lambda tx: svc.tag_subjects(tx, app, str(tag_id), openids), pure=True)
+    await svc.write(lambda tx: svc.tag_subjects(tx, app, str(tag_id), openids), pure=True, app=app)
     return OK
 
 
@@ -86,7 +86,7 @@ async def batchuntagging(call: Call) -> dict[str, Any]:
     b = body.json_body(call)
     openids, tag_id = body.strings(b, "openid_list"), body.integer(b, "tagid")
     svc, app = call.service, _app(call)
-    await svc.write(lambda tx: svc.untag_subjects(tx, app, str(tag_id), openids), pure=True)
+    await svc.write(lambda tx: svc.untag_subjects(tx, app, str(tag_id), openids), pure=True, app=app)
     return OK
 
 
@@ -131,7 +131,7 @@ async def updateremark(call: Call) -> dict[str, Any]:
     b = body.json_body(call)
     openid, remark = body.string(b, "openid"), body.string(b, "remark")
     svc, app = call.service, _app(call)
-    await svc.write(lambda tx: svc.update_remark(tx, app, openid, remark, REMARK_MAX))
+    await svc.write(lambda tx: svc.update_remark(tx, app, openid, remark, REMARK_MAX), app=app)
     return OK
 
 
@@ -151,7 +151,7 @@ def _blacklist(flag: bool) -> Handler:
         def op(tx: Tx) -> None:
             svc.set_blacklisted(tx, app, openids, flag)
 
-        await svc.write(op)
+        await svc.write(op, app=app)
         return OK
 
     return handler

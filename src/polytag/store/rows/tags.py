@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from polytag.store.rows.base import Executor, Row
@@ -70,6 +71,11 @@ class TagRows(Executor):
 
     def set_tag_version(self, app_id: int, ord_: int, version: int) -> None:
         self._run("UPDATE tags SET version = ? WHERE app_id = ? AND ord = ?", (version, app_id, ord_))
+
+    def set_tag_versions(self, app_id: int, versions: Iterable[tuple[int, int]]) -> None:
+        """(ord, version) pairs, in one statement."""
+        self._many("UPDATE tags SET version = ? WHERE app_id = ? AND ord = ?",
+                   [(version, app_id, ord_) for ord_, version in versions])
 
     def delete_tag_row(self, app_id: int, ord_: int) -> None:
         self._forget_tag_rows()

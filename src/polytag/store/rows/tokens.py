@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from polytag.store.rows.apps import APP_COLS
 from polytag.store.rows.base import Executor, Row
+
+_APP_COLS_OF_A = ", ".join(f"a.{c.strip()}" for c in APP_COLS.split(","))
 
 
 class TokenRows(Executor):
@@ -16,6 +19,13 @@ class TokenRows(Executor):
         self._run(
             "INSERT INTO tokens (token_hash, app_id, kind, issued_at, expires_at, reissue) VALUES (?, ?, ?, ?, ?, ?)",
             (token_hash, app_id, kind, issued_at, expires_at, reissue),
+        )
+
+    def token_and_app(self, token_hash: str) -> Row | None:
+        """(app_id, kind, issued_at, expires_at) and then the app's row (as `app_by_id`), in one read."""
+        return self._one(
+            f"SELECT t.app_id, t.kind, t.issued_at, t.expires_at, {_APP_COLS_OF_A}"
+            " FROM tokens t JOIN apps a ON a.app_id = t.app_id WHERE t.token_hash = ?", (token_hash,)
         )
 
     def token(self, token_hash: str) -> Row | None:
