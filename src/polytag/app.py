@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from polytag import dialects, seed
 from polytag.config import Settings
+from polytag.core.resident import MB, Resident
 from polytag.core.service import Service
 from polytag.observe.requests import Observer
 from polytag.store import open_store
@@ -21,7 +22,8 @@ from polytag.store import open_store
 def build_service(settings: Settings) -> tuple[Service, dict[str, dialects.Dialect]]:
     found = dialects.discover()
     store = open_store(settings.db)
-    service = Service(store, dialects.presets(found), id_seed=settings.id_seed)
+    budget = settings.index_memory_mb * MB if settings.index_memory_mb else None
+    service = Service(store, dialects.presets(found), id_seed=settings.id_seed, index_memory=budget)
     for path in settings.seeds:
         seed.apply(service, seed.load(path), found)
     return service, found
@@ -40,7 +42,7 @@ def create_app(
         service, found = build_service(settings)
     svc = service
 
-    observer = Observer(svc.memberships)  # this app's metrics registry and request log
+    observer = Observer(svc.memberships, svc.resident)  # this app's metrics registry and request log
     routes: list[BaseRoute] = [observer.route(settings.admin_key)]  # GET /metrics
     for front_end in FRONT_ENDS:  # each module exposes routes(service, settings, dialects)
         try:
@@ -76,13 +78,27 @@ async def noop(scope: Scope, receive: Receive, send: Send) -> None:
     await dialects.send_bytes(send, 200, b'{"errcode":0,"errmsg":"ok"}', "application/json")
 
 
+class Pinning:
+    """The extent of a native (or control, console) request: the apps it names stay resident
+    until it has answered (polytag.api.deps.app_of pins them; vendor calls pin their own)."""
+
+    def __init__(self, app: ASGIApp, resident: Resident) -> None:
+        self.app = app
+        self.resident = resident
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with self.resident.request():
+            await self.app(scope, receive, send)
+
+
 class PrefixDispatch:
     """Vendor prefixes go straight to their dialect's app; everything else to the Starlette app
     (through the observer's middleware, when there is one)."""
 
     def __init__(self, prefixes: Mapping[str, ASGIApp], rest: Starlette, observer: Observer | None = None) -> None:
         self.prefixes = {**prefixes, "/_polytag/noop": noop}
-        self.rest: ASGIApp = rest if observer is None else observer.around(rest)
+        pinning = Pinning(rest, rest.state.service.resident)
+        self.rest: ASGIApp = pinning if observer is None else observer.around(pinning)
         self.state = rest.state
         self.observer = observer
 

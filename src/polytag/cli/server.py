@@ -13,7 +13,7 @@ import click
 
 from polytag import seed
 from polytag.cli import _service, main  # noqa: F401
-from polytag.config import DEFAULT_DB, DEFAULT_MAX_BODY_BYTES, Settings
+from polytag.config import DEFAULT_DB, DEFAULT_MAX_BODY_BYTES, Settings, default_index_memory_mb
 from polytag.errors import PolytagError
 from polytag.observe import logs
 from polytag.observe.logs import FORMATS, LEVELS
@@ -40,8 +40,12 @@ from polytag.observe.logs import FORMATS, LEVELS
 @click.option("--max-body-bytes", default=DEFAULT_MAX_BODY_BYTES, show_default=True,
               type=click.IntRange(min=1), envvar="POLYTAG_MAX_BODY_BYTES",
               help="request body cap; a larger body is refused in the dialect's envelope (native API: 413)")
+@click.option("--index-memory", "index_memory_mb", type=click.IntRange(min=0), envvar="POLYTAG_INDEX_MEMORY_MB",
+              default=None, help="MB of app indexes and subject directories kept in memory, least recently "
+              "used apps dropped past it (0: no limit) [default: 1024, or a quarter of RAM when less]")
 def serve(host: str, port: int, db: str, seeds: tuple[str, ...], admin_key: str | None, log_level: str,
-          log_format: str, tls_cert: str | None, tls_key: str | None, id_seed: str, max_body_bytes: int) -> None:
+          log_format: str, tls_cert: str | None, tls_key: str | None, id_seed: str, max_body_bytes: int,
+          index_memory_mb: int | None) -> None:
     """Start the server; prints `polytag ready on http://HOST:PORT` (https with --tls-cert) once it
     accepts connections. Logs go to stderr."""
     import uvicorn
@@ -55,7 +59,8 @@ def serve(host: str, port: int, db: str, seeds: tuple[str, ...], admin_key: str 
             f"refusing to serve on {host} without an admin key: the native API and the control plane "
             "would be open to the network. Pass --admin-key (or POLYTAG_ADMIN_KEY), or bind 127.0.0.1.")
     settings = Settings(db=db, host=host, port=port, seeds=seeds, admin_key=admin_key, id_seed=id_seed,
-                        max_body_bytes=max_body_bytes)
+                        max_body_bytes=max_body_bytes,
+                        index_memory_mb=default_index_memory_mb() if index_memory_mb is None else index_memory_mb)
     try:
         service, _ = build_service(settings)
     except (ValueError, seed.SeedError, PolytagError) as exc:

@@ -227,9 +227,11 @@ async def _answer(call: Call, storable: bool) -> tuple[int, Any]:
                 raise failure
         if method not in ep.methods and not (method == "HEAD" and "GET" in ep.methods):
             raise dialect.wrong_method(ep)
-        if ep.auth:
-            call.app = await dialect.authenticate(call)
-        return 200, await ep.handler(call)
+        if not ep.auth:
+            return 200, await ep.handler(call)
+        call.app = await dialect.authenticate(call)
+        with call.service.resident.pinned(call.app.id):  # its index stays while the call runs
+            return 200, await ep.handler(call)
     except Exception as exc:  # every failure becomes the vendor's envelope, never a bare 500
         call.error = exc
         if not _expected(exc):
