@@ -3,8 +3,8 @@
 Builds APPS WeChat apps of SUBJECTS followers and TAGS tags each (every tag on a random 5-35 %
 of the followers) into one SQLite database, once. Then, for each configuration, starts
 `polytag serve` on a fresh copy of it, fetches every app's token, makes one warm-up pass over the
-apps, and runs `wrk` for SECONDS with a round-robin workload over all apps: request r goes to app
-r mod APPS, and is, in turn, `tags/getidlist`, `tags/members/batchtagging` (50 followers),
+apps (`tags/getidlist`: the directory and every tag), and runs `wrk` for SECONDS with a
+round-robin workload over all apps: request r goes to app r mod APPS, and is, in turn, `tags/getidlist`, `tags/members/batchtagging` (50 followers),
 `tags/members/batchuntagging` (the same 50) and `tags/get`. Meanwhile the server's RSS is
 sampled every 0.25 s. The configurations:
 
@@ -183,6 +183,11 @@ def get(url: str) -> bytes:
         return bytes(r.read())
 
 
+def post(url: str, body: object) -> bytes:
+    with urllib.request.urlopen(urllib.request.Request(url, json.dumps(body).encode()), timeout=600) as r:
+        return bytes(r.read())
+
+
 def metrics(url: str) -> dict[str, float]:
     out = {}
     for line in get(f"{url}/metrics").decode().splitlines():
@@ -204,8 +209,8 @@ def run(template: Path, workdir: Path, budget_mb: int, args: argparse.Namespace)
         overhead = rss_of(proc.pid)  # the server, tokens issued, no app's index or directory loaded
         sampler = Sampler(proc.pid)
         sampler.start()
-        for a in range(args.apps):  # warm-up: every app used once (no budget: all resident after it)
-            get(f"{url}/cgi-bin/tags/get?access_token={tokens[a]}")
+        for a in range(args.apps):  # warm-up: every app's directory and tags (no budget: all resident after it)
+            post(f"{url}/cgi-bin/tags/getidlist?access_token={tokens[a]}", {"openid": openid(a, 0)})
         warm = len(sampler.samples)
         lua = LUA % {"tokens": ",".join(f'"{t}"' for t in tokens), "apps": args.apps, "subjects": args.subjects,
                      "tags": args.tags, "batch": BATCH, "threads": args.threads}
