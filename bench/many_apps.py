@@ -12,8 +12,9 @@ sampled every 0.25 s. The configurations:
 - budget: `--index-memory` set to hold a tenth of the apps (`--fraction`), from the builder's own
   estimate of one app's index and directory (the same estimate the server enforces).
 
-Prints RSS over time, peak RSS against budget + the server's RSS before any app was used (its
-fixed overhead), p50/p99 latency, requests and errors (any answer but HTTP 200 without a
+Prints RSS over time, peak RSS against budget + a fixed overhead (the server's RSS before any app
+was used, plus SQLite's page cache: 128 MiB on each of the two connections the calls use),
+p50/p99 latency, requests and errors (any answer but HTTP 200 without a
 non-zero errcode) per configuration, then one JSON line of every figure.
 
     python bench/many_apps.py [--apps 500] [--subjects 20000] [--tags 20] [--seconds 30]
@@ -47,6 +48,9 @@ from polytag.dialects.wechat import seed_app
 from polytag.store import open_store
 
 BATCH = 50
+# SQLite's page cache is the database's, outside the budget: PRAGMA cache_size=-131072 (128 MiB)
+# on each connection; vendor calls read on the event loop's connection and write on the writer's
+SQLITE_PAGE_CACHE_MB = 2 * 128
 KINDS = 4  # getidlist, batchtagging, batchuntagging, tags/get
 
 
@@ -292,15 +296,15 @@ def main() -> None:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
     b, n = results["budget"], results["no budget"]
-    over = b["peak_rss_mb"] - b["overhead_mb"]  # type: ignore[operator]
+    fixed = b["overhead_mb"] + SQLITE_PAGE_CACHE_MB  # type: ignore[operator]
     print(f"| {args.apps} apps x {args.subjects:,} x {args.tags} | no budget | budget {budget_mb} MB |")
-    print(f"| peak RSS | {n['peak_rss_mb']:.0f} MB | {b['peak_rss_mb']:.0f} MB "
-          f"(fixed overhead {b['overhead_mb']:.0f} MB + {over:.0f} MB) |")
+    print(f"| peak RSS | {n['peak_rss_mb']:.0f} MB | {b['peak_rss_mb']:.0f} MB (bound: budget + fixed overhead "
+          f"{fixed:.0f} MB = {budget_mb + fixed:.0f} MB) |")
     print(f"| p50 / p99 | {n['p50_ms']:.1f} / {n['p99_ms']:.1f} ms | {b['p50_ms']:.1f} / {b['p99_ms']:.1f} ms |")
     print(f"| req/s, errors | {n['req_s']:.0f}, {n['errors']} | {b['req_s']:.0f}, {b['errors']} |")
     print(json.dumps({"apps": args.apps, "subjects": args.subjects, "tags": args.tags, "seconds": args.seconds,
                       "connections": args.connections, "per_app_mb": per_app / MB, "budget_mb": budget_mb,
-                      "within_budget_plus_overhead": over <= budget_mb * 1.0 + 0, **{
+                      "fixed_overhead_mb": fixed, "within_budget_plus_overhead": b["peak_rss_mb"] <= budget_mb + fixed, **{
                           k.replace(" ", "_"): {kk: vv for kk, vv in v.items() if kk != "rss_mb_over_time"}
                           for k, v in results.items()}}))
 

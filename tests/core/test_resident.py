@@ -229,3 +229,31 @@ def test_metrics_report_resident_bytes_loads_and_evictions(budgeted: tuple[Servi
     svc.resident.budget = None  # keep what the next call loads, to see its bytes
     call(client, "tags/get", tokens[0], method="GET")
     assert scrape()["polytag_index_resident_bytes"] > 0
+
+
+def test_the_default_budget_fits_a_small_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    from polytag.config import default_index_memory_mb
+
+    monkeypatch.delenv("POLYTAG_INDEX_MEMORY_MB", raising=False)
+    assert 64 <= default_index_memory_mb() <= 1024
+    assert Settings().index_memory_mb == default_index_memory_mb()
+    monkeypatch.setattr("os.sysconf", lambda name: {"SC_PHYS_PAGES": 262_144, "SC_PAGE_SIZE": 4096}[name])
+    assert default_index_memory_mb() == 256  # a quarter of a 1 GiB machine
+    monkeypatch.setenv("POLYTAG_INDEX_MEMORY_MB", "0")
+    assert Settings().index_memory_mb == 0  # no budget
+
+
+def test_serve_takes_the_budget_from_its_flag(tmp_path: Any) -> None:
+    import urllib.request
+
+    from tests.conftest import start_server, stop_server
+
+    server = start_server(f"sqlite:///{tmp_path / 'p.db'}", extra=["--index-memory", "3"])
+    try:
+        with urllib.request.urlopen(f"{server.url}/metrics") as resp:
+            text = resp.read().decode()
+    finally:
+        stop_server(server)
+    got = {s.name: s.value for f in text_string_to_metric_families(text) for s in f.samples}
+    assert got["polytag_index_budget_bytes"] == 3 * 1024 * 1024
+    assert got["polytag_index_resident_bytes"] == 0 and got["polytag_index_evictions_total"] == 0
