@@ -13,9 +13,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 $(STAMP): pyproject.toml setup.py src/polytag/_ordmap.c
 	@# The console's browser tests drive Debian's Chromium (never a downloaded browser), with
 	@# CJK fonts so that tag names like 广东 render in its screenshots.
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && \
+	@# wrk drives the HTTP benches (tests/test_many_apps_bench.py runs one tiny).
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v wrk >/dev/null && \
 	  [ -d /usr/share/fonts/opentype/noto ] || \
-	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver fonts-noto-cjk; }
+	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver fonts-noto-cjk wrk; }
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'

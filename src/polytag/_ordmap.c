@@ -319,10 +319,19 @@ static PyObject *OrdMap_subscript(OrdMap *self, PyObject *key)
     return PyLong_FromUnsignedLong(self->slots[pos].value);
 }
 
+PyDoc_STRVAR(memory_doc,
+"memory(): bytes the map itself holds (the object and its slots; the keys are the caller's).");
+
+static PyObject *OrdMap_memory(OrdMap *self, PyObject *Py_UNUSED(ignored))
+{
+    return PyLong_FromSsize_t((Py_ssize_t)sizeof(OrdMap) + (self->mask + 1) * (Py_ssize_t)sizeof(Slot));
+}
+
 static PyMethodDef OrdMap_methods[] = {
     {"get", (PyCFunction)(void (*)(void))OrdMap_get, METH_FASTCALL, get_doc},
     {"get_many", (PyCFunction)OrdMap_get_many, METH_O, get_many_doc},
     {"extend", (PyCFunction)(void (*)(void))OrdMap_extend, METH_FASTCALL, extend_doc},
+    {"memory", (PyCFunction)OrdMap_memory, METH_NOARGS, memory_doc},
     {NULL, NULL, 0, NULL},
 };
 

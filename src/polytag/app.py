@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from polytag import dialects, seed
 from polytag.config import Settings
+from polytag.core.resident import MB, Resident
 from polytag.core.service import Service
 from polytag.errors import LimitExceeded
 from polytag.guard import AdminGuard, Policy, too_large
@@ -24,7 +25,8 @@ from polytag.store import open_store
 def build_service(settings: Settings) -> tuple[Service, dict[str, dialects.Dialect]]:
     found = dialects.discover()
     store = open_store(settings.db)
-    service = Service(store, dialects.presets(found), id_seed=settings.id_seed)
+    budget = settings.index_memory_mb * MB if settings.index_memory_mb else None
+    service = Service(store, dialects.presets(found), id_seed=settings.id_seed, index_memory=budget)
     for path in settings.seeds:
         seed.apply(service, seed.load(path), found)
     return service, found
@@ -43,7 +45,7 @@ def create_app(
         service, found = build_service(settings)
     svc = service
 
-    observer = Observer(svc.memberships)  # this app's metrics registry and request log
+    observer = Observer(svc.memberships, svc.resident)  # this app's metrics registry and request log
     routes: list[BaseRoute] = [observer.route(settings.admin_key)]  # GET /metrics
     for front_end in FRONT_ENDS:  # each module exposes routes(service, settings, dialects)
         try:
@@ -91,6 +93,19 @@ def noop(cap: int | None = None) -> ASGIApp:
     return app
 
 
+class Pinning:
+    """The extent of a native (or control, console) request: the apps it names stay resident
+    until it has answered (polytag.api.deps.app_of pins them; vendor calls pin their own)."""
+
+    def __init__(self, app: ASGIApp, resident: Resident) -> None:
+        self.app = app
+        self.resident = resident
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with self.resident.request():
+            await self.app(scope, receive, send)
+
+
 class PrefixDispatch:
     """Vendor prefixes (and the noop) go straight to their app; everything else, the admin
     surfaces, to the Starlette app through the guard (polytag.guard) and the observer's middleware."""
@@ -99,7 +114,8 @@ class PrefixDispatch:
                  guarded: ASGIApp | None = None) -> None:
         self.prefixes = {"/_polytag/noop": noop(), **prefixes}
         inner = rest if guarded is None else guarded  # `rest` behind polytag.guard's AdminGuard
-        self.rest: ASGIApp = inner if observer is None else observer.around(inner)
+        pinning = Pinning(inner, rest.state.service.resident)
+        self.rest: ASGIApp = pinning if observer is None else observer.around(pinning)
         self.state = rest.state
         self.observer = observer
 

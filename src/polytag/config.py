@@ -7,6 +7,23 @@ from dataclasses import dataclass, field
 
 DEFAULT_DB = "sqlite:///polytag.db"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024  # 1 MiB: a request body past it is refused in the envelope
+INDEX_MEMORY_CAP_MB = 1024
+
+
+def default_index_memory_mb() -> int:
+    """What a server keeps of its apps' indexes and directories unless told (docs/scaling.md):
+    1 GiB, or a quarter of the machine's memory when that is less (256 MB on a 1 GB machine)."""
+    try:
+        physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // (1024 * 1024)
+    except (ValueError, OSError):  # no sysconf: not Linux or macOS
+        return INDEX_MEMORY_CAP_MB
+    return max(64, min(INDEX_MEMORY_CAP_MB, physical // 4))
+
+
+def index_memory_mb_from_env() -> int:
+    """POLYTAG_INDEX_MEMORY_MB, else the default; 0 means no budget."""
+    raw = os.environ.get("POLYTAG_INDEX_MEMORY_MB")
+    return default_index_memory_mb() if raw is None or raw == "" else int(raw)
 
 
 def env_list(name: str) -> tuple[str, ...]:
@@ -29,3 +46,5 @@ class Settings:
     # peers taken as this machine when there is no admin key, besides loopback addresses: only an
     # in-process transport's name for its caller (starlette's TestClient says "testclient")
     trusted_peers: tuple[str, ...] = ()
+    # the apps' indexes and subject directories kept in memory, in MB (0: no budget)
+    index_memory_mb: int = field(default_factory=index_memory_mb_from_env)

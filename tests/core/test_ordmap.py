@@ -48,6 +48,20 @@ def test_extend_get_and_growth(impl: type) -> None:
 
 
 @pytest.mark.parametrize("impl", IMPLS)
+def test_memory_is_the_table_and_grows_with_it(impl: type) -> None:
+    """`memory()` (the memory budget's estimate): the map's own table, not its keys' text."""
+    m = impl()
+    empty = m.memory()
+    m.extend([f"key{i}" for i in range(1000)], 0)
+    grown = m.memory()
+    assert grown > empty
+    if impl is ordmap.OrdMap:  # 16-byte slots, at most half full: at least 2,048 of them
+        assert grown >= 2048 * 16
+    m.extend(["x" * 10_000], 1000)  # one long key: the text is the caller's
+    assert m.memory() - grown < 10_000
+
+
+@pytest.mark.parametrize("impl", IMPLS)
 def test_extend_is_all_or_nothing(impl: type) -> None:
     m = impl()
     with pytest.raises(TypeError):

@@ -14,5 +14,9 @@ def service_of(request: Request) -> Service:
 
 
 def app_of(request: Request, app: str) -> App:
-    """The app addressed by name: appid (WeChat), sdkappid (IM), name (JuziBot, native)."""
-    return service_of(request).apps.get(app)
+    """The app addressed by name: appid (WeChat), sdkappid (IM), name (JuziBot, native);
+    its index and directory stay in memory until the request ends (create_app's `Pinning`)."""
+    svc = service_of(request)
+    found = svc.apps.get(app)
+    svc.resident.pin_for_request(found.id)
+    return found

@@ -13,7 +13,13 @@ import click
 
 from polytag import deadlines, seed
 from polytag.cli import _service, main  # noqa: F401
-from polytag.config import DEFAULT_DB, DEFAULT_MAX_BODY_BYTES, Settings, env_list
+from polytag.config import (
+    DEFAULT_DB,
+    DEFAULT_MAX_BODY_BYTES,
+    Settings,
+    default_index_memory_mb,
+    env_list,
+)
 from polytag.errors import PolytagError
 from polytag.observe import logs
 from polytag.observe.logs import FORMATS, LEVELS
@@ -55,10 +61,13 @@ from polytag.observe.logs import FORMATS, LEVELS
               help="seconds a request's body may take after its headers")
 @click.option("--limit-concurrency", default=1000, show_default=True, type=click.IntRange(min=1),
               help="open connections (or requests in progress) past which a request gets 503")
+@click.option("--index-memory", "index_memory_mb", type=click.IntRange(min=0), envvar="POLYTAG_INDEX_MEMORY_MB",
+              default=None, help="MB of app indexes and subject directories kept in memory, least recently "
+              "used apps dropped past it (0: no limit) [default: 1024, or a quarter of RAM when less]")
 def serve(host: str, port: int, db: str, seeds: tuple[str, ...], admin_key: str | None, admin_key_file: str | None,
           allowed_hosts: tuple[str, ...], log_level: str, log_format: str, tls_cert: str | None, tls_key: str | None,
           id_seed: str, max_body_bytes: int, timeout_keep_alive: int, timeout_headers: float, timeout_body: float,
-          limit_concurrency: int) -> None:
+          limit_concurrency: int, index_memory_mb: int | None) -> None:
     """Start the server; prints `polytag ready on http://HOST:PORT` (https with --tls-cert) once it
     accepts connections. Logs go to stderr.
 
@@ -76,7 +85,8 @@ def serve(host: str, port: int, db: str, seeds: tuple[str, ...], admin_key: str 
             f"refusing to serve on {host} without an admin key: the native API and the control plane "
             "would be open to the network. Pass --admin-key (or POLYTAG_ADMIN_KEY), or bind 127.0.0.1.")
     settings = Settings(db=db, host=host, port=port, seeds=seeds, admin_key=admin_key, id_seed=id_seed,
-                        max_body_bytes=max_body_bytes, allowed_hosts=allowed_hosts or env_list("POLYTAG_ALLOWED_HOSTS"))
+                        max_body_bytes=max_body_bytes, allowed_hosts=allowed_hosts or env_list("POLYTAG_ALLOWED_HOSTS"),
+                        index_memory_mb=default_index_memory_mb() if index_memory_mb is None else index_memory_mb)
     try:
         service, _ = build_service(settings)
     except (ValueError, seed.SeedError, PolytagError) as exc:

@@ -43,6 +43,29 @@ def chunks_of(bm: BitMap) -> list[int]:
         x = bm.next_set_bit(after)
 
 
+# what a bitmap costs besides its containers (Python object, roaring header, allocator), and how
+# much an array container that grew by appends holds beyond its values: measured as RSS over
+# 10,000 bitmaps of 20,000 subjects at 2-30 % density, built whole or 50 members at a time
+BITMAP_OVERHEAD = 200
+CONTAINER_BYTES, CONTAINER_OVERHEAD, ARRAY_SLACK = 8192, 48, 1.25
+
+
+def bitmap_bytes(bm: BitMap) -> int:
+    """The memory of `bm`, estimated from its cardinality and span in O(1) (pyroaring has no
+    size call that cheap: `get_statistics` builds a dict of 14 entries): members spread evenly
+    over the 65,536-wide containers between min and max, each an array of 2 bytes a member or a
+    bitset of 8 KiB. Gaps between members only make it an overestimate."""
+    n = len(bm)
+    if not n:
+        return BITMAP_OVERHEAD
+    containers = (bm.max() >> CHUNK_SHIFT) - (bm.min() >> CHUNK_SHIFT) + 1
+    per = min(CONTAINER_BYTES, int(2 * ARRAY_SLACK * n / containers))
+    return BITMAP_OVERHEAD + containers * (per + CONTAINER_OVERHEAD)
+
+
+DIRTY_ENTRY_BYTES = 120  # a (tag, chunk) -> seq entry: dict slot, tuple, ints
+
+
 def chunk_range(chunk: int) -> BitMap:
     r = BitMap()
     r.add_range(chunk << CHUNK_SHIFT, (chunk + 1) << CHUNK_SHIFT)
@@ -77,6 +100,26 @@ class AppIndex:
         self.lock = threading.RLock()
         # (tag, chunk) -> the last seq that changed it, until a fold writes it out
         self.dirty: dict[tuple[int, int], int] = {}
+        self._memory: tuple[tuple[int, ...], int] = ((), 0)  # (what it was measured at, bytes)
+
+    def memory(self) -> int:
+        """Bytes this index holds, estimated (polytag.core.resident's budget). Measured again
+        only when the state it depends on moved; safe without the lock (it copies each dict
+        first, and an estimate off by one concurrent change is fine)."""
+        counts = self._counts
+        at = (self.seq, len(self.bitmaps), len(self.unloaded), -1 if counts is None else len(counts),
+              len(self.dirty), self.pruned)
+        if self._memory[0] == at:
+            return self._memory[1]
+        size = sum(map(bitmap_bytes, list(self.bitmaps.values())))
+        for entries in list(self.unloaded.values()):
+            size += sum(bitmap_bytes(bm) for _, _, bm in list(entries))
+        size += 0 if counts is None else counts.nbytes
+        full = self._full
+        size += 0 if full is None else bitmap_bytes(full)
+        size += len(self.dirty) * DIRTY_ENTRY_BYTES
+        self._memory = (at, size)
+        return size
 
     @property
     def counts(self) -> np.ndarray:

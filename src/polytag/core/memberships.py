@@ -18,6 +18,7 @@ from pyroaring import BitMap
 from polytag.core.index import OP_ADD, OP_DROP, OP_REMOVE, AppIndex
 from polytag.core.models import App
 from polytag.core.pending import Pending
+from polytag.core.resident import Resident
 from polytag.errors import LimitExceeded
 from polytag.store import Store, Tx
 from polytag.store.rows import Rows
@@ -32,10 +33,13 @@ class _Stale(Exception):
 
 
 class Memberships:
-    def __init__(self, store: Store, fold_every: int = FOLD_EVERY) -> None:
+    def __init__(self, store: Store, fold_every: int = FOLD_EVERY, resident: Resident | None = None) -> None:
         self.store = store
         self.fold_every = fold_every
         self._indexes: dict[int, AppIndex] = {}
+        self.resident = resident  # which apps keep their index (it calls `forget`)
+        if resident is not None:
+            resident.hold(self)
         self._load_lock = threading.Lock()
         self._folding: set[int] = set()
         # index cache lookups, read by /metrics (plain ints: a lost increment under a thread race
@@ -77,11 +81,17 @@ class Memberships:
             idx.prune(folded)
         if idx.seq < mseq:
             self._catch_up(idx, rows)
+        if self.resident is not None:
+            self.resident.used(app.id)
         return idx
 
     def forget(self, app_id: int) -> None:
         with self._load_lock:
             self._indexes.pop(app_id, None)
+
+    def bytes_of(self, app_id: int) -> int:
+        idx = self._indexes.get(app_id)
+        return 0 if idx is None else idx.memory()
 
     def _load(self, app_id: int, rows: Rows, n_subjects: int) -> AppIndex:
         """A fresh index from chunks + log. Chunks, head and log must come from one state: a

@@ -12,6 +12,7 @@ compile the extension; `tests/core/test_ordmap.py` holds both to one model.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -22,6 +23,7 @@ class IdMap(Protocol):
     def get(self, key: Any, default: Any = None) -> Any: ...
     def get_many(self, keys: Sequence[object]) -> list[int | None]: ...
     def extend(self, keys: Sequence[str], first: int) -> None: ...
+    def memory(self) -> int: ...  # bytes of the map itself, not of its keys (polytag.core.resident)
 
 
 class PyOrdMap(dict[str, int]):
@@ -35,6 +37,9 @@ class PyOrdMap(dict[str, int]):
         if any(type(k) is not str for k in keys):  # all or nothing, as the compiled one
             raise TypeError("OrdMap keys are str")
         self.update(zip(keys, range(first, first + len(keys)), strict=True))
+
+    def memory(self) -> int:
+        return sys.getsizeof(self)  # the dict's table; the keys are the caller's, small ints are shared
 
 
 try:

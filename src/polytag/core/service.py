@@ -17,6 +17,7 @@ from polytag.core.im import ImCore
 from polytag.core.limits import Limits
 from polytag.core.memberships import Memberships
 from polytag.core.models import App, Page, Subject, Tag
+from polytag.core.resident import Resident
 from polytag.core.subjects import Subjects
 from polytag.core.tags import Tags
 from polytag.errors import Forbidden, Invalid, LimitExceeded, NotFound
@@ -45,13 +46,15 @@ def default_ids(id_seed: str) -> Callable[[App, str, int], str]:
 class Service:
     def __init__(
         self, store: Store, presets: Mapping[str, Limits] | None = None,
-        clock: Clock | None = None, id_seed: str = "",
+        clock: Clock | None = None, id_seed: str = "", index_memory: int | None = None,
     ) -> None:
         self.store = store
         self.clock = clock or Clock()
         self.apps = Apps(store, presets or {})
-        self.memberships = Memberships(store)
-        self.subjects = Subjects(store)
+        # the apps whose index and directory stay in memory: `index_memory` bytes at most (None: all)
+        self.resident = Resident(index_memory)
+        self.memberships = Memberships(store, resident=self.resident)
+        self.subjects = Subjects(store, resident=self.resident)
         self.tags = Tags(store, self.memberships, default_ids(id_seed))
         self.tokens = Tokens(store, self.clock)
         # front-end hooks: `await interceptor(call)` may return an error to answer instead of

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterable, Sequence
 
 from polytag.core.models import App
 from polytag.core.ordmap import OrdMap
+from polytag.core.resident import Resident
 from polytag.store import Store, Tx
 from polytag.store.rows import Rows
 
@@ -18,6 +20,16 @@ class Directory:
         self.ids: list[str] = []
         self.ords = OrdMap()  # looked up a batch at a time (polytag.core.ordmap)
         self.lock = threading.Lock()
+        self.text_bytes = 0  # of the ext_id strings (the list and the map share them)
+
+    def memory(self) -> int:
+        """Bytes held: the strings, the list, the map (O(1): the strings are added up as they come)."""
+        return self.text_bytes + sys.getsizeof(self.ids) + self.ords.memory()
+
+    def _extend(self, new: Sequence[str], first: int) -> None:  # under the lock
+        self.ids.extend(new)
+        self.ords.extend(new, first)
+        self.text_bytes += sum(map(sys.getsizeof, new))
 
     def extend_from(self, rows: Rows, app_id: int) -> None:
         with self.lock:
@@ -26,16 +38,14 @@ class Directory:
             for ord_, ext in rows.subject_ids_from(app_id, first):
                 if ord_ == first + len(new):
                     new.append(ext)
-            self.ids.extend(new)
-            self.ords.extend(new, first)
+            self._extend(new, first)
 
     def append(self, first: int, ext_ids: Sequence[str]) -> None:
         """Subjects a committed group created with ords first.. (skipped unless they come next:
         then `extend_from` reads them when someone needs them)."""
         with self.lock:
             if len(self.ids) == first:
-                self.ids.extend(ext_ids)
-                self.ords.extend(ext_ids, first)
+                self._extend(ext_ids, first)
 
 
 class GroupView:
@@ -57,10 +67,13 @@ def drop_group_view(tx: Tx, app_id: int) -> None:
 
 
 class Subjects:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, resident: Resident | None = None) -> None:
         self.store = store
         self._dirs: dict[int, Directory] = {}
         self._lock = threading.Lock()
+        self.resident = resident  # which apps keep their directory (it calls `forget`)
+        if resident is not None:
+            resident.hold(self)
 
     def directory(self, app: App, rows: Rows | None = None, known: int | None = None) -> Directory:
         """The app's directory with every subject that exists at the caller's snapshot."""
@@ -77,11 +90,17 @@ class Subjects:
                     d = self._dirs[app.id] = Directory()
         if len(d.ids) < known:
             d.extend_from(rows, app.id)
+        if self.resident is not None:
+            self.resident.used(app.id)
         return d
 
     def forget(self, app_id: int) -> None:
         with self._lock:
             self._dirs.pop(app_id, None)
+
+    def bytes_of(self, app_id: int) -> int:
+        d = self._dirs.get(app_id)
+        return 0 if d is None else d.memory()
 
     def group_view(self, app: App, rows: Rows | None) -> GroupView | None:
         """The app's subjects as the caller's write group sees them (None outside a group).

@@ -250,9 +250,12 @@ async def _answer(call: Call, storable: bool) -> tuple[int, Any]:
                 raise failure
         if method not in ep.methods and not (method == "HEAD" and "GET" in ep.methods):
             raise dialect.wrong_method(ep)
-        if ep.auth:  # the token endpoints (auth=False) admit the app once its secret matched
-            await call.admit(await dialect.authenticate(call))
-        return 200, await ep.handler(call)
+        if not ep.auth:  # the token endpoints admit the app once its secret matched
+            return 200, await ep.handler(call)
+        await call.admit(await dialect.authenticate(call))
+        assert call.app is not None
+        with call.service.resident.pinned(call.app.id):  # its index stays while the call runs
+            return 200, await ep.handler(call)
     except Exception as exc:  # every failure becomes the vendor's envelope, never a bare 500
         call.error = exc
         if not _expected(exc):

@@ -1,6 +1,7 @@
 """The Prometheus metrics of one app: a registry of its own (several apps in one process never
 clash), requests and latencies by front end and route, store errors, and the membership index
-cache (read from the core's plain counters at scrape time, so the core pays one `+= 1`)."""
+cache and the apps resident within the memory budget (read from the core's plain counters at
+scrape time, so the core pays one `+= 1`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from itertools import accumulate
 from typing import Any, Protocol
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
@@ -47,6 +48,38 @@ class IndexCache(Collector):
         misses.add_metric(["catch_up"], c.catch_ups)
         yield hits
         yield misses
+
+
+class ResidentCounters(Protocol):
+    """What the core's memory budget reports (polytag.core.resident.Resident)."""
+
+    budget: int | None
+    loads: int
+    evictions: int
+
+    def resident_bytes(self) -> int: ...
+    def resident_apps(self) -> int: ...
+
+
+class ResidentApps(Collector):
+    """The apps whose index and subject directory this process holds: their estimated bytes,
+    how many, the budget, and how many were loaded and dropped for it."""
+
+    def __init__(self, resident: ResidentCounters) -> None:
+        self.resident = resident
+
+    def collect(self) -> Iterator[Metric]:
+        r = self.resident
+        yield GaugeMetricFamily("polytag_index_resident_bytes", "Estimated bytes of the membership "
+                                "indexes and subject directories held in memory", value=r.resident_bytes())
+        yield GaugeMetricFamily("polytag_index_resident_apps", "Apps whose index or directory is held "
+                                "in memory", value=r.resident_apps())
+        yield GaugeMetricFamily("polytag_index_budget_bytes", "The budget for them (--index-memory; "
+                                "0: none)", value=r.budget or 0)
+        yield CounterMetricFamily("polytag_index_app_loads", "Apps that became resident (first use, or "
+                                  "use after an eviction)", value=r.loads)
+        yield CounterMetricFamily("polytag_index_evictions", "Apps dropped from memory to stay within "
+                                  "the budget (reloaded from the database on next use)", value=r.evictions)
 
 
 class RequestCounts(Collector):
@@ -91,7 +124,7 @@ class RequestCounts(Collector):
 class Metrics:
     """The families of one app's registry."""
 
-    def __init__(self, index: IndexCounters | None = None) -> None:
+    def __init__(self, index: IndexCounters | None = None, resident: ResidentCounters | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
         self.requests = RequestCounts()
         self.registry.register(self.requests)
@@ -101,6 +134,8 @@ class Metrics:
             registry=self.registry)
         if index is not None:
             self.registry.register(IndexCache(index))
+        if resident is not None:
+            self.registry.register(ResidentApps(resident))
 
     def record(self, dialect: str, path: str, code: Any, status: int, seconds: float) -> None:
         """Count one answer and its latency."""

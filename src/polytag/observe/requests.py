@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from polytag.admin import authorized
 from polytag.errors import Unavailable
-from polytag.observe.metrics import CONTENT_TYPE, OTHER, IndexCounters, Metrics
+from polytag.observe.metrics import CONTENT_TYPE, OTHER, IndexCounters, Metrics, ResidentCounters
 
 if TYPE_CHECKING:
     from polytag.dialects import Call, Dialect
@@ -66,8 +66,8 @@ def route_template(scope: Scope) -> str:
 class Observer:
     """The metrics and request lines of one app (create_app makes one per app)."""
 
-    def __init__(self, index: IndexCounters | None = None) -> None:
-        self.metrics = Metrics(index)
+    def __init__(self, index: IndexCounters | None = None, resident: ResidentCounters | None = None) -> None:
+        self.metrics = Metrics(index, resident)
         self._routes: dict[str, dict[str, str]] = {}  # dialect -> endpoint path -> route label
 
     # vendor calls ------------------------------------------------------------
