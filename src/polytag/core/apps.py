@@ -10,7 +10,7 @@ from typing import Any
 from polytag.core.fresh import Fresh
 from polytag.core.limits import Limits
 from polytag.core.models import App
-from polytag.errors import NotFound
+from polytag.errors import Conflict, NotFound
 from polytag.store import Store, Tx
 from polytag.store.rows import Rows
 
@@ -80,7 +80,8 @@ class Apps:
             created = True
         else:
             if row[1] != dialect:
-                raise NotFound("app", name, detail=f"app {name!r} exists with dialect {row[1]!r}")
+                raise Conflict("app", name, detail=f"app {name!r} exists with dialect {row[1]!r}: "
+                               f"an app name is unique across dialects")
             app_id = row[0]
             tx.update_app(app_id, secret_hash, secret, cfg)
             created = False
