@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from polytag.core.fresh import Fresh
-from polytag.core.limits import Limits
+from polytag.core.limits import NATIVE, Limits
 from polytag.core.models import App
 from polytag.errors import Conflict, NotFound
 from polytag.store import Store, Tx
@@ -18,7 +18,7 @@ from polytag.store.rows import Rows
 class Apps:
     def __init__(self, store: Store, presets: Mapping[str, Limits]) -> None:
         self.store = store
-        self.presets = dict(presets)
+        self.presets = {"native": NATIVE, **presets}  # a stored limit that is not valid falls back here
         self._by_id: dict[int, tuple[tuple[Any, ...], App]] = {}
         self._fresh: Fresh[int, App] = Fresh(store.generation)
         self._lock = threading.Lock()

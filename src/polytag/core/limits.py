@@ -79,6 +79,11 @@ class Limits:
         return d
 
 
+NATIVE_BATCH_MAX = 10_000
+# the native preset (no vendor face): no cap on tags per app or per subject, names up to 128
+# characters, pages and membership batches up to 10,000
+NATIVE = Limits(tag_name_max=128, page_size=10_000, batch={"memberships": NATIVE_BATCH_MAX})
+
 COUNTS = ("tags_per_app", "tags_per_subject", "tag_delete_max_members")  # int >= 0, or None
 SIZES = ("tag_name_max", "page_size")                                   # int >= 1
 # keys of a `limits:` object that are not Limits fields but are read elsewhere

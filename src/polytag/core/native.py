@@ -14,7 +14,7 @@ from pyroaring import BitMap
 
 from polytag.core import audience as au
 from polytag.core.expr import ExprError, Ref, TagNames, bind, parse
-from polytag.core.limits import Limits, check_limits
+from polytag.core.limits import NATIVE, NATIVE_BATCH_MAX, check_limits
 from polytag.core.models import App, Tag
 from polytag.core.service import Service
 from polytag.core.tags import tag_from_row
@@ -23,8 +23,8 @@ from polytag.errors import Invalid, LimitExceeded, NotFound
 from polytag.store import Tx
 
 KIND = "native"
-BATCH_MAX = 10_000
-LIMITS = Limits(tag_name_max=128, page_size=10_000, batch={"memberships": BATCH_MAX})
+BATCH_MAX = NATIVE_BATCH_MAX
+LIMITS = NATIVE
 
 
 def app_config(limits: Mapping[str, Any] | None = None) -> dict[str, Any]:
