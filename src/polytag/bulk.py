@@ -5,6 +5,17 @@ Formats (the export of one is a valid import of the other):
   names a subject without tags).
 - NDJSON: `{"subject": "...", "tags": ["...", ...]}` one subject a line.
 Tags are given by name (or id when no tag has that name).
+
+Reading never stops with a traceback: a UTF-8 byte order mark before the first line is skipped;
+a line that is not valid UTF-8 (the CLI reads with `surrogateescape`), holds NUL, or is not
+well-formed is reported by its number and skipped; a CSV field longer than the csv module's
+limit (128 KiB: an unterminated quote, most likely) is reported and reading stops there, since
+what follows cannot be split into rows with any confidence.
+
+CSV cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or
+carriage return) are written with a `'` in front (OWASP's advice), and so is a cell that starts
+with `'` followed by one of those or another `'`; import removes that one `'` again, so an export
+imports back to the same memberships.
 """
 
 from __future__ import annotations
@@ -16,7 +27,6 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import IO
 
 import numpy as np
 import orjson
@@ -26,6 +36,7 @@ from polytag.core.expr import Ref, TagNames
 from polytag.core.models import App
 from polytag.core.service import Service
 from polytag.core.tags import check_name, tag_from_row
+from polytag.core.text import storable
 from polytag.errors import Invalid, PolytagError
 from polytag.store import Tx
 
@@ -36,15 +47,27 @@ Batch = tuple[list[int], list[str], list[str]]  # (lines, subjects, tags), one m
 
 
 # reading ---------------------------------------------------------------------------
-def read_rows(stream: IO[str], fmt: str, errors: list[tuple[int, str]], size: int = BATCH) -> Iterator[Batch]:
+def read_rows(stream: Iterable[str], fmt: str, errors: list[tuple[int, str]], size: int = BATCH
+              ) -> Iterator[Batch]:
     """Membership pairs of a CSV or NDJSON stream, `size` at a time; malformed lines go to `errors`.
 
     A batch is three parallel lists (line, subject, tag); tag "" means "the subject, no tag".
     Flat lists rather than a tuple per row: parsing is most of an import's cost."""
+    stream = _without_bom(stream)
     if fmt != "ndjson":
         yield from _csv_batches(stream, errors, size)
         return
     yield from _batched(_ndjson_pairs(stream, errors), size)
+
+
+def _without_bom(stream: Iterable[str]) -> Iterator[str]:
+    """The lines of `stream`, a byte order mark before the first one dropped (Excel writes one)."""
+    lines = iter(stream)
+    first = next(lines, None)
+    if first is None:
+        return
+    yield first[1:] if first.startswith("\ufeff") else first
+    yield from lines
 
 
 def _batched(pairs: Iterable[tuple[int, str, str]], size: int) -> Iterator[Batch]:
@@ -65,7 +88,7 @@ def _batched(pairs: Iterable[tuple[int, str, str]], size: int) -> Iterator[Batch
 _PLAIN = re.compile(r'(?:[^,\s"]+,[^,\s"]+\n)*')  # lines of two non-empty, unpadded fields
 
 
-def _csv_batches(stream: IO[str], errors: list[tuple[int, str]], size: int) -> Iterator[Batch]:
+def _csv_batches(stream: Iterator[str], errors: list[tuple[int, str]], size: int) -> Iterator[Batch]:
     """CSV batches. A block of plain `subject,tag` lines (no quotes, blanks or padding: what
     exports and most tools write) is split in one pass of C string methods; anything else,
     from the first block that needs it on, goes through the csv module row by row."""
@@ -77,7 +100,9 @@ def _csv_batches(stream: IO[str], errors: list[tuple[int, str]], size: int) -> I
         first = seen + 1
         seen += len(block)
         text = "".join(block)
-        if '"' in text or "\r" in text:  # quoting (maybe a field over several lines): csv module
+        if '"' in text or "\r" in text or _escaped(text) or not storable(text):
+            # quoting (maybe a field over several lines), escaped cells, text no store holds:
+            # the csv module, row by row, with a reason for each line it cannot use
             yield from _batched(_csv_pairs(itertools.chain(block, stream), errors, first), size)
             return
         if first == 1 and block[0].strip().lower().replace(" ", "") == "subject,tag":
@@ -94,13 +119,33 @@ def _csv_batches(stream: IO[str], errors: list[tuple[int, str]], size: int) -> I
             yield from _batched(_csv_pairs(io.StringIO(text), errors, first), size)
 
 
+def _escaped(text: str) -> bool:
+    """True when a cell of `text` may start with the `'` an export puts before formula text."""
+    return text.startswith("'") or "\n'" in text or ",'" in text
+
+
 def _csv_pairs(stream: Iterable[str], errors: list[tuple[int, str]], start: int = 1
                ) -> Iterator[tuple[int, str, str]]:
-    for n, rec in enumerate(csv.reader(stream), start):
+    reader = csv.reader(stream)
+    n = start - 1
+    while True:
+        n = start + reader.line_num  # the line the next record starts on
+        try:
+            rec = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            errors.append((n, f"unreadable CSV ({exc}; an unterminated quote?): lines from {n} on "
+                              "were not read"))
+            return
         if len(rec) == 2:
             subject = rec[0].strip()
             if subject and not (n == 1 and subject.lower() == "subject" and rec[1].strip().lower() == "tag"):
-                yield n, subject, rec[1].strip()
+                tag = rec[1].strip()
+                if not storable(subject) or not storable(tag):
+                    errors.append((n, UNSTORABLE))
+                    continue
+                yield n, unescape_cell(subject), unescape_cell(tag)
                 continue
             if subject:
                 continue  # the header
@@ -108,7 +153,10 @@ def _csv_pairs(stream: Iterable[str], errors: list[tuple[int, str]], start: int 
             errors.append((n, "expected two columns: subject,tag"))
 
 
-def _ndjson_pairs(stream: IO[str], errors: list[tuple[int, str]]) -> Iterator[tuple[int, str, str]]:
+UNSTORABLE = "not valid UTF-8 text (or holds NUL)"
+
+
+def _ndjson_pairs(stream: Iterable[str], errors: list[tuple[int, str]]) -> Iterator[tuple[int, str, str]]:
     for n, line in enumerate(stream, 1):
         if line.strip():
             row = _ndjson_row(n, line, errors)
@@ -118,6 +166,9 @@ def _ndjson_pairs(stream: IO[str], errors: list[tuple[int, str]]) -> Iterator[tu
 
 
 def _ndjson_row(n: int, line: str, errors: list[tuple[int, str]]) -> tuple[int, str, list[str]] | None:
+    if not storable(line):  # bytes that were not UTF-8 (orjson would say so less plainly)
+        errors.append((n, UNSTORABLE))
+        return None
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
@@ -129,6 +180,9 @@ def _ndjson_row(n: int, line: str, errors: list[tuple[int, str]]) -> tuple[int, 
         return None
     if not isinstance(tags, list) or not all(isinstance(t, str) and t for t in tags):
         errors.append((n, "tags must be a list of non-empty strings"))
+        return None
+    if not storable(subject) or not all(storable(t) for t in tags):  # "\u0000" in the JSON
+        errors.append((n, UNSTORABLE))
         return None
     return n, subject.strip(), tags
 
@@ -289,6 +343,25 @@ def _render(ext: list[str], tags: list[list[str]], fmt: str) -> bytes:
         return b"".join(orjson.dumps({"subject": s, "tags": t}) + b"\n" for s, t in zip(ext, tags, strict=True))
     out = io.StringIO()
     w = csv.writer(out)
+    cell = escape_cell
     for s, ts in zip(ext, tags, strict=True):
-        w.writerows([(s, t) for t in ts] if ts else [(s, "")])
+        w.writerows([(cell(s), cell(t)) for t in ts] if ts else [(cell(s), "")])
     return out.getvalue().encode()
+
+
+FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula (OWASP)
+
+
+def escape_cell(text: str) -> str:
+    """A CSV cell a spreadsheet shows as text: `'` before formula-looking text, and before a `'`
+    that precedes such text or another `'` (so `unescape_cell` can tell them apart)."""
+    if text.startswith(FORMULA) or (text.startswith("'") and text[1:2] in (*FORMULA, "'") and text[1:2]):
+        return "'" + text
+    return text
+
+
+def unescape_cell(text: str) -> str:
+    """The inverse of `escape_cell`: one leading `'` removed when it precedes formula text or `'`."""
+    if text.startswith("'") and text[1:2] and text[1:2] in (*FORMULA, "'"):
+        return text[1:]
+    return text
