@@ -53,21 +53,10 @@ def read_rows(stream: Iterable[str], fmt: str, errors: list[tuple[int, str]], si
 
     A batch is three parallel lists (line, subject, tag); tag "" means "the subject, no tag".
     Flat lists rather than a tuple per row: parsing is most of an import's cost."""
-    stream = _without_bom(stream)
     if fmt != "ndjson":
         yield from _csv_batches(stream, errors, size)
         return
     yield from _batched(_ndjson_pairs(stream, errors), size)
-
-
-def _without_bom(stream: Iterable[str]) -> Iterator[str]:
-    """The lines of `stream`, a byte order mark before the first one dropped (Excel writes one)."""
-    lines = iter(stream)
-    first = next(lines, None)
-    if first is None:
-        return
-    yield first[1:] if first.startswith("\ufeff") else first
-    yield from lines
 
 
 def _batched(pairs: Iterable[tuple[int, str, str]], size: int) -> Iterator[Batch]:
@@ -85,7 +74,11 @@ def _batched(pairs: Iterable[tuple[int, str, str]], size: int) -> Iterator[Batch
         yield lines, subs, tags
 
 
-_PLAIN = re.compile(r'(?:[^,\s"]+,[^,\s"]+\n)*')  # lines of two non-empty, unpadded fields
+BOM = "\ufeff"  # a byte order mark before the first line is skipped
+# lines of two non-empty, unpadded fields, none starting with `'` (an escaped cell) nor holding
+# NUL or a lone surrogate (text no store holds): any other block is read row by row
+_CELL = "[^,\\s\"'\x00\ud800-\udfff][^,\\s\"\x00\ud800-\udfff]*"
+_PLAIN = re.compile(f"(?:{_CELL},{_CELL}\n)*")
 
 
 def _csv_batches(stream: Iterator[str], errors: list[tuple[int, str]], size: int) -> Iterator[Batch]:
@@ -99,10 +92,10 @@ def _csv_batches(stream: Iterator[str], errors: list[tuple[int, str]], size: int
             return
         first = seen + 1
         seen += len(block)
+        if first == 1 and block[0].startswith(BOM):  # Excel writes one; it is not part of the header
+            block[0] = block[0][1:]
         text = "".join(block)
-        if '"' in text or "\r" in text or _escaped(text) or not storable(text):
-            # quoting (maybe a field over several lines), escaped cells, text no store holds:
-            # the csv module, row by row, with a reason for each line it cannot use
+        if '"' in text or "\r" in text:  # quoting (maybe a field over several lines): csv module
             yield from _batched(_csv_pairs(itertools.chain(block, stream), errors, first), size)
             return
         if first == 1 and block[0].strip().lower().replace(" ", "") == "subject,tag":
@@ -117,11 +110,6 @@ def _csv_batches(stream: Iterator[str], errors: list[tuple[int, str]], size: int
             yield list(range(first, first + rows)), flat[0::2], flat[1::2]
         else:
             yield from _batched(_csv_pairs(io.StringIO(text), errors, first), size)
-
-
-def _escaped(text: str) -> bool:
-    """True when a cell of `text` may start with the `'` an export puts before formula text."""
-    return text.startswith("'") or "\n'" in text or ",'" in text
 
 
 def _csv_pairs(stream: Iterable[str], errors: list[tuple[int, str]], start: int = 1
@@ -158,6 +146,8 @@ UNSTORABLE = "not valid UTF-8 text (or holds NUL)"
 
 def _ndjson_pairs(stream: Iterable[str], errors: list[tuple[int, str]]) -> Iterator[tuple[int, str, str]]:
     for n, line in enumerate(stream, 1):
+        if n == 1 and line.startswith(BOM):
+            line = line[1:]
         if line.strip():
             row = _ndjson_row(n, line, errors)
             if row is not None:
