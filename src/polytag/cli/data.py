@@ -92,7 +92,8 @@ def import_cmd(file: str, app_name: str, fmt: str | None, create_subjects: bool,
 @click.option("--format", "fmt", type=click.Choice(["csv", "ndjson"]), default="ndjson", show_default=True)
 @click.option("--db", default=DEFAULT_DB, show_default=True, envvar="POLYTAG_DB")
 def export_cmd(app_name: str, expr: str | None, fmt: str, db: str) -> None:
-    """Write the app's subjects (or an audience) with their tags to stdout, streamed."""
+    """Write the app's subjects (or an audience) with their tags to stdout, streamed. CSV cells a
+    spreadsheet would run as formulas get a leading `'` (import reads them back unescaped)."""
     from polytag import bulk
     from polytag.core import native
 
