@@ -81,13 +81,14 @@ _CELL = "[^,\\s\"'\x00\ud800-\udfff][^,\\s\"\x00\ud800-\udfff]*"
 _PLAIN = re.compile(f"(?:{_CELL},{_CELL}\n)*")
 
 
-def _csv_batches(stream: Iterator[str], errors: list[tuple[int, str]], size: int) -> Iterator[Batch]:
+def _csv_batches(stream: Iterable[str], errors: list[tuple[int, str]], size: int) -> Iterator[Batch]:
     """CSV batches. A block of plain `subject,tag` lines (no quotes, blanks or padding: what
     exports and most tools write) is split in one pass of C string methods; anything else,
     from the first block that needs it on, goes through the csv module row by row."""
+    lines = iter(stream)  # a file is its own iterator; a list is read once, not from the start each block
     seen = 0
     while True:
-        block = list(itertools.islice(stream, size))
+        block = list(itertools.islice(lines, size))
         if not block:
             return
         first = seen + 1
@@ -96,7 +97,7 @@ def _csv_batches(stream: Iterator[str], errors: list[tuple[int, str]], size: int
             block[0] = block[0][1:]
         text = "".join(block)
         if '"' in text or "\r" in text:  # quoting (maybe a field over several lines): csv module
-            yield from _batched(_csv_pairs(itertools.chain(block, stream), errors, first), size)
+            yield from _batched(_csv_pairs(itertools.chain(block, lines), errors, first), size)
             return
         if first == 1 and block[0].strip().lower().replace(" ", "") == "subject,tag":
             text, first = text[len(block[0]):], 2

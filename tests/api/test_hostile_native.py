@@ -39,6 +39,14 @@ def test_an_order_past_64_bits_is_422_on_create_and_patch(sdk: Client, order: in
     assert sdk.tag("crm", "t").order == 0
 
 
+def test_a_native_app_named_like_a_vendor_app_is_409(sdk: Client, seeded: Callable[[dict[str, Any]], Any]) -> None:
+    seeded({"apps": [{"dialect": "wechat", "appid": "wx1", "secret": "s"}]})
+    with pytest.raises(ApiError) as info:
+        sdk.create_app("wx1")
+    assert info.value.status == 409 and "exists with dialect 'wechat'" in info.value.problem["detail"]
+    assert sdk.app("wx1").dialect == "wechat"
+
+
 def test_the_largest_order_both_stores_hold_round_trips(sdk: Client) -> None:
     assert sdk.create_tag("crm", "top", order=INT64_MAX).order == INT64_MAX
     assert sdk.update_tag("crm", "top", order=-(2**63)).order == -(2**63)
