@@ -179,6 +179,20 @@ def test_serve_with_a_bad_seed_fails_clearly(tmp_path: Path) -> None:
     assert done.stdout == ""
 
 
+def test_a_seed_asking_too_much_is_refused_before_anything_is_built(tmp_path: Path) -> None:
+    """`{generate: 10**12}` grew a server to ~24 GB before the kernel killed it (issue 15, finding 3)."""
+    path = write_seed(tmp_path, "apps:\n  - {dialect: wechat, appid: wx, secret: s, "
+                                "followers: {generate: 1000000000000}}\n")
+    db = f"sqlite:///{tmp_path / 'huge.db'}"
+    done = polytag("seed", path, "--db", db)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "apps[0]/followers/generate: generate 1000000000000 subjects is over the limit of 10,000,000" \
+        in done.stderr
+    served = polytag("serve", "--port", "0", "--db", db, "--seed", path)
+    assert served.returncode != 0 and served.stdout == "" and "Traceback" not in served.stderr
+    assert "over the limit of 10,000,000" in served.stderr
+
+
 @pytest.mark.parametrize("command", [["apps"], ["migrate"], ["serve", "--port", "0"]])
 def test_an_unsupported_database_url_fails_clearly(command: list[str], tmp_path: Path) -> None:
     done = polytag(*command, "--db", "mysql://root@localhost/polytag")

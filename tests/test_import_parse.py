@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from polytag import bulk
 
-FIELD = st.sampled_from(["u1", "u2", "t", "广东", "", " u3 ", 'q"x', '"a,b"', "a\tb", "vip"])
+FIELD = st.sampled_from(["u1", "u2", "t", "广东", "", " u3 ", 'q"x', '"a,b"', "a\tb", "vip",
+                        "'=x", "''", "it's", "n\x00l", "s\udc80"])
 LINE = st.one_of(
     st.tuples(FIELD, FIELD).map(lambda p: f"{p[0]},{p[1]}"),
     st.sampled_from(["", "solo", "a,b,c", "subject,tag", ",t", "u9,"]),

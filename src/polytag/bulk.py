@@ -5,6 +5,17 @@ Formats (the export of one is a valid import of the other):
   names a subject without tags).
 - NDJSON: `{"subject": "...", "tags": ["...", ...]}` one subject a line.
 Tags are given by name (or id when no tag has that name).
+
+Reading never stops with a traceback: a UTF-8 byte order mark before the first line is skipped;
+a line that is not valid UTF-8 (the CLI reads with `surrogateescape`), holds NUL, or is not
+well-formed is reported by its number and skipped; a CSV field longer than the csv module's
+limit (128 KiB: an unterminated quote, most likely) is reported and reading stops there, since
+what follows cannot be split into rows with any confidence.
+
+CSV cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or
+carriage return) are written with a `'` in front (OWASP's advice), and so is a cell that starts
+with `'` followed by one of those or another `'`; import removes that one `'` again, so an export
+imports back to the same memberships.
 """
 
 from __future__ import annotations
@@ -16,7 +27,6 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import IO
 
 import numpy as np
 import orjson
@@ -26,6 +36,7 @@ from polytag.core.expr import Ref, TagNames
 from polytag.core.models import App
 from polytag.core.service import Service
 from polytag.core.tags import check_name, tag_from_row
+from polytag.core.text import storable
 from polytag.errors import Invalid, PolytagError
 from polytag.store import Tx
 
@@ -36,7 +47,8 @@ Batch = tuple[list[int], list[str], list[str]]  # (lines, subjects, tags), one m
 
 
 # reading ---------------------------------------------------------------------------
-def read_rows(stream: IO[str], fmt: str, errors: list[tuple[int, str]], size: int = BATCH) -> Iterator[Batch]:
+def read_rows(stream: Iterable[str], fmt: str, errors: list[tuple[int, str]], size: int = BATCH
+              ) -> Iterator[Batch]:
     """Membership pairs of a CSV or NDJSON stream, `size` at a time; malformed lines go to `errors`.
 
     A batch is three parallel lists (line, subject, tag); tag "" means "the subject, no tag".
@@ -62,23 +74,30 @@ def _batched(pairs: Iterable[tuple[int, str, str]], size: int) -> Iterator[Batch
         yield lines, subs, tags
 
 
-_PLAIN = re.compile(r'(?:[^,\s"]+,[^,\s"]+\n)*')  # lines of two non-empty, unpadded fields
+BOM = "\ufeff"  # a byte order mark before the first line is skipped
+# lines of two non-empty, unpadded fields, none starting with `'` (an escaped cell) nor holding
+# NUL or a lone surrogate (text no store holds): any other block is read row by row
+_CELL = "[^,\\s\"'\x00\ud800-\udfff][^,\\s\"\x00\ud800-\udfff]*"
+_PLAIN = re.compile(f"(?:{_CELL},{_CELL}\n)*")
 
 
-def _csv_batches(stream: IO[str], errors: list[tuple[int, str]], size: int) -> Iterator[Batch]:
+def _csv_batches(stream: Iterable[str], errors: list[tuple[int, str]], size: int) -> Iterator[Batch]:
     """CSV batches. A block of plain `subject,tag` lines (no quotes, blanks or padding: what
     exports and most tools write) is split in one pass of C string methods; anything else,
     from the first block that needs it on, goes through the csv module row by row."""
+    lines = iter(stream)  # a file is its own iterator; a list is read once, not from the start each block
     seen = 0
     while True:
-        block = list(itertools.islice(stream, size))
+        block = list(itertools.islice(lines, size))
         if not block:
             return
         first = seen + 1
         seen += len(block)
+        if first == 1 and block[0].startswith(BOM):  # Excel writes one; it is not part of the header
+            block[0] = block[0][1:]
         text = "".join(block)
         if '"' in text or "\r" in text:  # quoting (maybe a field over several lines): csv module
-            yield from _batched(_csv_pairs(itertools.chain(block, stream), errors, first), size)
+            yield from _batched(_csv_pairs(itertools.chain(block, lines), errors, first), size)
             return
         if first == 1 and block[0].strip().lower().replace(" ", "") == "subject,tag":
             text, first = text[len(block[0]):], 2
@@ -96,11 +115,26 @@ def _csv_batches(stream: IO[str], errors: list[tuple[int, str]], size: int) -> I
 
 def _csv_pairs(stream: Iterable[str], errors: list[tuple[int, str]], start: int = 1
                ) -> Iterator[tuple[int, str, str]]:
-    for n, rec in enumerate(csv.reader(stream), start):
+    reader = csv.reader(stream)
+    n = start - 1
+    while True:
+        n = start + reader.line_num  # the line the next record starts on
+        try:
+            rec = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            errors.append((n, f"unreadable CSV ({exc}; an unterminated quote?): lines from {n} on "
+                              "were not read"))
+            return
         if len(rec) == 2:
             subject = rec[0].strip()
             if subject and not (n == 1 and subject.lower() == "subject" and rec[1].strip().lower() == "tag"):
-                yield n, subject, rec[1].strip()
+                tag = rec[1].strip()
+                if not storable(subject) or not storable(tag):
+                    errors.append((n, UNSTORABLE))
+                    continue
+                yield n, unescape_cell(subject), unescape_cell(tag)
                 continue
             if subject:
                 continue  # the header
@@ -108,8 +142,13 @@ def _csv_pairs(stream: Iterable[str], errors: list[tuple[int, str]], start: int 
             errors.append((n, "expected two columns: subject,tag"))
 
 
-def _ndjson_pairs(stream: IO[str], errors: list[tuple[int, str]]) -> Iterator[tuple[int, str, str]]:
+UNSTORABLE = "not valid UTF-8 text (or holds NUL)"
+
+
+def _ndjson_pairs(stream: Iterable[str], errors: list[tuple[int, str]]) -> Iterator[tuple[int, str, str]]:
     for n, line in enumerate(stream, 1):
+        if n == 1 and line.startswith(BOM):
+            line = line[1:]
         if line.strip():
             row = _ndjson_row(n, line, errors)
             if row is not None:
@@ -118,6 +157,9 @@ def _ndjson_pairs(stream: IO[str], errors: list[tuple[int, str]]) -> Iterator[tu
 
 
 def _ndjson_row(n: int, line: str, errors: list[tuple[int, str]]) -> tuple[int, str, list[str]] | None:
+    if not storable(line):  # bytes that were not UTF-8 (orjson would say so less plainly)
+        errors.append((n, UNSTORABLE))
+        return None
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
@@ -129,6 +171,9 @@ def _ndjson_row(n: int, line: str, errors: list[tuple[int, str]]) -> tuple[int, 
         return None
     if not isinstance(tags, list) or not all(isinstance(t, str) and t for t in tags):
         errors.append((n, "tags must be a list of non-empty strings"))
+        return None
+    if not storable(subject) or not all(storable(t) for t in tags):  # "\u0000" in the JSON
+        errors.append((n, UNSTORABLE))
         return None
     return n, subject.strip(), tags
 
@@ -289,6 +334,25 @@ def _render(ext: list[str], tags: list[list[str]], fmt: str) -> bytes:
         return b"".join(orjson.dumps({"subject": s, "tags": t}) + b"\n" for s, t in zip(ext, tags, strict=True))
     out = io.StringIO()
     w = csv.writer(out)
+    cell = escape_cell
     for s, ts in zip(ext, tags, strict=True):
-        w.writerows([(s, t) for t in ts] if ts else [(s, "")])
+        w.writerows([(cell(s), cell(t)) for t in ts] if ts else [(cell(s), "")])
     return out.getvalue().encode()
+
+
+FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula (OWASP)
+
+
+def escape_cell(text: str) -> str:
+    """A CSV cell a spreadsheet shows as text: `'` before formula-looking text, and before a `'`
+    that precedes such text or another `'` (so `unescape_cell` can tell them apart)."""
+    if text.startswith(FORMULA) or (text.startswith("'") and text[1:2] in (*FORMULA, "'") and text[1:2]):
+        return "'" + text
+    return text
+
+
+def unescape_cell(text: str) -> str:
+    """The inverse of `escape_cell`: one leading `'` removed when it precedes formula text or `'`."""
+    if text.startswith("'") and text[1:2] and text[1:2] in (*FORMULA, "'"):
+        return text[1:]
+    return text

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from polytag import bulk
 from polytag.api.deps import app_of, service_of
-from polytag.api.schemas import AudienceIn, CountOut, MembersIn, SubjectPage
+from polytag.api.schemas import AudienceIn, CountOut, Expr, MembersIn, SubjectPage
 from polytag.api.tags import decode
 from polytag.core import audience as au
 from polytag.core import native
@@ -22,10 +22,11 @@ T = TypeVar("T")
 router = APIRouter(tags=["audiences"])
 
 
-async def _run(service: Service, app: App, fn: Callable[[], T]) -> T:
+async def _run(service: Service, app: App, expr: Expr, fn: Callable[[], T]) -> T:
     """Sub-millisecond bitmap work runs inline (a thread hop costs more than the query); the
-    first query of an app, which loads its bitmaps, goes to a worker thread."""
-    if native.index_is_warm(service, app):
+    first query of an app, which loads its bitmaps, and any expression that is not small (its
+    parsing and binding grow with it) go to a worker thread, so the event loop never waits."""
+    if native.index_is_warm(service, app) and native.is_small(expr):
         return fn()
     return await run_in_threadpool(fn)
 
@@ -34,7 +35,7 @@ async def _run(service: Service, app: App, fn: Callable[[], T]) -> T:
 async def count(request: Request, app: str, body: AudienceIn) -> CountOut:
     """How many subjects the expression selects."""
     svc, a = service_of(request), app_of(request, app)
-    return CountOut(count=await _run(svc, a, lambda: native.audience_count(svc, a, body.expr)))
+    return CountOut(count=await _run(svc, a, body.expr, lambda: native.audience_count(svc, a, body.expr)))
 
 
 @router.post("/apps/{app}/audiences/members", response_model=SubjectPage)
@@ -48,7 +49,7 @@ async def members(request: Request, app: str, body: MembersIn) -> SubjectPage:
         ords, last = au.page_after(got, after, body.limit)
         return SubjectPage(items=svc.subjects.ext_ids(a, ords), next=au.encode_cursor(last), total=len(got))
 
-    return await _run(svc, a, page)
+    return await _run(svc, a, body.expr, page)
 
 
 @router.post("/apps/{app}/audiences/export", response_class=StreamingResponse,

@@ -6,6 +6,8 @@ from fastapi import Request
 
 from polytag.core.models import App
 from polytag.core.service import Service
+from polytag.core.text import storable
+from polytag.errors import NotFound
 
 
 def service_of(request: Request) -> Service:
@@ -16,6 +18,8 @@ def service_of(request: Request) -> Service:
 def app_of(request: Request, app: str) -> App:
     """The app addressed by name: appid (WeChat), sdkappid (IM), name (JuziBot, native);
     its index and directory stay in memory until the request ends (create_app's `Pinning`)."""
+    if not storable(app):  # no app has such a name, and PostgreSQL may not be asked for one
+        raise NotFound("app", app)
     svc = service_of(request)
     found = svc.apps.get(app)
     svc.resident.pin_for_request(found.id)

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 
 from polytag.core.expr import ExprError
+from polytag.core.text import storable
 from polytag.errors import (
     Conflict,
     Forbidden,
@@ -33,7 +34,10 @@ def problem(status: int, slug: str, title: str, detail: str = "", **extra: Any) 
 
 
 def _safe(value: object) -> object:
-    return value if isinstance(value, str | int | float | bool | type(None)) else repr(value)
+    """A JSON-able echo of a value: a lone surrogate is escaped (it has no UTF-8 form)."""
+    if isinstance(value, str):
+        return value if storable(value) else value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value if isinstance(value, int | float | bool | type(None)) else repr(value)
 
 
 def render(exc: PolytagError) -> JSONResponse:

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from polytag.core.limits import INT64_MAX, INT64_MIN
 from polytag.core.native import BATCH_MAX
+from polytag.core.text import storable
+
+
+def _storable(value: str) -> str:
+    if not storable(value):
+        raise ValueError("text may not hold NUL or a lone surrogate (not UTF-8)")
+    return value
+
+
+# text a store can hold (422 otherwise), and an order that fits the stores' 64-bit columns
+Text = Annotated[str, AfterValidator(_storable)]
+Order = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX, description="sort order (signed 64-bit)")]
 
 Expr = dict[str, Any] | str
 EXPR_DOC = ('JSON ({"tag": "name or id"}, {"and": [..]}, {"or": [..]}, {"not": E}) '
@@ -26,8 +39,9 @@ class AppOut(BaseModel):
 
 
 class AppCreate(Strict):
-    name: str = Field(min_length=1, max_length=128)
-    limits: dict[str, Any] | None = None
+    name: Text = Field(min_length=1, max_length=128)
+    limits: dict[str, Any] | None = Field(None, description="overrides of the native preset; unknown "
+                                          "keys and values of the wrong type or range are refused")
 
 
 class TagOut(BaseModel):
@@ -40,19 +54,19 @@ class TagOut(BaseModel):
 
 
 class TagCreate(Strict):
-    name: str
-    group: str | None = Field(None, description="id of the tag group to put the tag in")
-    order: int = 0
+    name: Text
+    group: Text | None = Field(None, description="id of the tag group to put the tag in")
+    order: Order = 0
 
 
 class TagPatch(Strict):
-    name: str | None = None
-    order: int | None = None
+    name: Text | None = None
+    order: Order | None = None
 
 
 class GroupTag(Strict):
-    name: str
-    order: int = 0
+    name: Text
+    order: Order = 0
 
 
 class GroupOut(BaseModel):
@@ -63,14 +77,14 @@ class GroupOut(BaseModel):
 
 
 class GroupCreate(Strict):
-    name: str
-    order: int = 0
+    name: Text
+    order: Order = 0
     tags: list[GroupTag] = Field(min_length=1)
 
 
 class GroupPatch(Strict):
-    name: str | None = None
-    order: int | None = None
+    name: Text | None = None
+    order: Order | None = None
 
 
 class SubjectOut(BaseModel):
@@ -87,8 +101,8 @@ class SubjectPage(BaseModel):
 
 
 class Pair(Strict):
-    subject: str = Field(min_length=1)
-    tag: str = Field(min_length=1, description="tag name or id")
+    subject: Text = Field(min_length=1)
+    tag: Text = Field(min_length=1, description="tag name or id")
 
 
 class MembershipsIn(Strict):

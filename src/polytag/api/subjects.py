@@ -6,15 +6,17 @@ from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
 from polytag.api.deps import app_of, service_of
-from polytag.api.schemas import Strict, SubjectOut, SubjectPage
+from polytag.api.schemas import Strict, SubjectOut, SubjectPage, Text
 from polytag.api.tags import decode, group_ids, tag_out
 from polytag.core import audience as au
+from polytag.core.text import storable
+from polytag.errors import NotFound
 
 router = APIRouter(tags=["subjects"])
 
 
 class SubjectsIn(Strict):
-    ids: list[str] = Field(min_length=1, max_length=10_000)
+    ids: list[Text] = Field(min_length=1, max_length=10_000)
 
 
 @router.get("/apps/{app}/subjects", response_model=SubjectPage)
@@ -35,6 +37,8 @@ def list_subjects(request: Request, app: str, cursor: str | None = None,
 @router.get("/apps/{app}/subjects/{subject}", response_model=SubjectOut)
 def get_subject(request: Request, app: str, subject: str) -> SubjectOut:
     svc, a = service_of(request), app_of(request, app)
+    if not storable(subject):
+        raise NotFound("subject", subject)
     s = svc.subject(a, subject)
     groups = group_ids(svc, a)
     tags = [tag_out(t, groups) for t in svc.subject_tags(a, subject)]

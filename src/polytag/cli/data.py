@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import sys
+from typing import IO
 
 import click
 
@@ -22,6 +24,14 @@ def _app_or_fail(service, app_name: str):
         raise click.ClickException(f"no app {app_name!r}") from exc
 
 
+def _text_in(file: str) -> IO[str]:
+    """The file (or stdin) as text; bytes that are not UTF-8 become lone surrogates, which the
+    reader reports line by line instead of stopping with a UnicodeDecodeError."""
+    if file == "-":
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="surrogateescape", newline="")
+    return open(file, encoding="utf-8", errors="surrogateescape", newline="")
+
+
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("--app", "app_name", required=True, help="the app's name (appid, sdkappid, name)")
@@ -33,7 +43,11 @@ def _app_or_fail(service, app_name: str):
 @click.option("--db", default=DEFAULT_DB, show_default=True, envvar="POLYTAG_DB")
 def import_cmd(file: str, app_name: str, fmt: str | None, create_subjects: bool, create_tags: bool,
                dry_run: bool, db: str) -> None:
-    """Import memberships from CSV (`subject,tag` rows) or NDJSON (`{"subject", "tags"}`), streamed."""
+    """Import memberships from CSV (`subject,tag` rows) or NDJSON (`{"subject", "tags"}`), streamed.
+
+    Lines that cannot be used (not UTF-8, malformed, unknown subjects or tags) are reported by
+    number and skipped; the others are imported. CSV cells an export escaped for spreadsheets
+    (a leading `'`) are read back unescaped."""
     import os
 
     from tqdm import tqdm
@@ -45,7 +59,7 @@ def import_cmd(file: str, app_name: str, fmt: str | None, create_subjects: bool,
     report = bulk.Report()
     size = os.path.getsize(file) if file != "-" else None
     try:
-        with (sys.stdin if file == "-" else open(file, encoding="utf-8", newline="")) as stream, \
+        with _text_in(file) as stream, \
                 tqdm(total=size, unit="B", unit_scale=True, desc="import", file=sys.stderr,
                      disable=None) as bar:
             rows = bulk.read_rows(stream, fmt or bulk.guess_format(file), report.errors)
@@ -59,6 +73,8 @@ def import_cmd(file: str, app_name: str, fmt: str | None, create_subjects: bool,
 
             bulk.import_rows(service, app, rows, create_subjects=create_subjects, create_tags=create_tags,
                              dry_run=dry_run, report=report, progress=progress)
+    except PolytagError as exc:  # the store refused a batch (down, busy): what was done is reported
+        raise click.ClickException(f"import stopped after {report.rows} rows: {exc}") from exc
     finally:
         service.store.close()
     for line, reason in report.errors:
@@ -76,7 +92,8 @@ def import_cmd(file: str, app_name: str, fmt: str | None, create_subjects: bool,
 @click.option("--format", "fmt", type=click.Choice(["csv", "ndjson"]), default="ndjson", show_default=True)
 @click.option("--db", default=DEFAULT_DB, show_default=True, envvar="POLYTAG_DB")
 def export_cmd(app_name: str, expr: str | None, fmt: str, db: str) -> None:
-    """Write the app's subjects (or an audience) with their tags to stdout, streamed."""
+    """Write the app's subjects (or an audience) with their tags to stdout, streamed. CSV cells a
+    spreadsheet would run as formulas get a leading `'` (import reads them back unescaped)."""
     from polytag import bulk
     from polytag.core import native
 

@@ -133,8 +133,10 @@ def clock_cmd(ctl, advance_s, when, real) -> None:
 @click.option("--app", "app_name", default=None)
 @click.option("--load", "load_file", default=None, type=click.Path(exists=True, dir_okay=False),
               help="load this snapshot file instead of printing one")
+@click.option("--secrets", is_flag=True,
+              help="include plain-text secrets (the Tencent IM key, live stable tokens); left out by default")
 @_remote
-def snapshot_cmd(ctl, app_name, load_file) -> None:
+def snapshot_cmd(ctl, app_name, load_file, secrets) -> None:
     """Print a snapshot of a running server (JSON), or load one."""
     import json
     from pathlib import Path
@@ -142,4 +144,4 @@ def snapshot_cmd(ctl, app_name, load_file) -> None:
     if load_file:
         click.echo(f"loaded {', '.join(ctl.load_snapshot(json.loads(Path(load_file).read_text('utf-8'))))}")
     else:
-        click.echo(json.dumps(ctl.snapshot(app_name), ensure_ascii=False))
+        click.echo(json.dumps(ctl.snapshot(app_name, secrets=secrets), ensure_ascii=False))

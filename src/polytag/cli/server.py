@@ -176,16 +176,26 @@ def check_tls(cert: str | None, key: str | None) -> None:
         raise click.ClickException(f"cannot use {cert} with {key}: {exc}") from exc
 
 
+class SeedRefused(click.ClickException):
+    """A seed file polytag will not apply: its message, exit code 2 (as for a usage error)."""
+
+    exit_code = 2
+
+
 @main.command("seed")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--db", default=DEFAULT_DB, show_default=True, envvar="POLYTAG_DB")
 def seed_cmd(file: str, db: str) -> None:
     """Apply a seed file (idempotent: apps already present are updated)."""
+    try:
+        doc = seed.load(file)  # checked whole (shape, counts, limits) before the database is opened
+    except seed.SeedError as exc:
+        raise SeedRefused(str(exc)) from exc
     service, found = _service(db)
     try:
-        apps = seed.apply(service, seed.load(file), found)
+        apps = seed.apply(service, doc, found)
     except seed.SeedError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise SeedRefused(str(exc)) from exc
     finally:
         service.store.close()
     for app in apps:

@@ -72,7 +72,9 @@ class ControlPlane:
             ids.use_seed(self.id_seed)
 
     # snapshots ---------------------------------------------------------------
-    async def take_snapshot(self, app_name: str | None) -> dict[str, Any]:
+    async def take_snapshot(self, app_name: str | None, secrets: bool = False) -> dict[str, Any]:
+        """The state of one app (or all) as a snapshot document; plain-text secrets only when
+        `secrets` (see snapshot.SECRET_COLUMNS)."""
         svc = self.service
         apps = svc.apps.list()
         if app_name is not None:
@@ -81,22 +83,29 @@ class ControlPlane:
                 raise LookupError(app_name)
 
         def read() -> dict[str, Any]:
-            return snapshot.dump(svc.store.read(), apps, "app" if app_name else "all", svc.clock.now())
+            return snapshot.dump(svc.store.read(), apps, "app" if app_name else "all", svc.clock.now(),
+                                 secrets=secrets)
 
         return await asyncio.to_thread(read)
 
     async def load_snapshot(self, doc: Any) -> list[str]:
-        """Replace the apps the snapshot holds (a whole-state snapshot: every app) by its rows."""
+        """Replace the apps the snapshot holds (a whole-state snapshot: every app) by its rows.
+
+        An app whose plain-text secret the snapshot left out keeps the one it has here, or
+        else gets the one its startup seed entry gives (`key:`), or else none."""
         doc = snapshot.upgrade(doc)
         names = snapshot.names(doc)
         everything = doc.get("scope") == "all"
         gone = [a for a in self.service.apps.list() if everything or a.name in names]
+        kept = {a.name: self.service.apps.secret_of(a)[1] for a in gone}
+        entries = [snapshot.with_secret(e, kept.get(n) or self.resetter.seeded_secret(n))
+                   if snapshot.without_secret(e) else e for e, n in zip(doc["apps"], names, strict=True)]
 
         def op(tx: Tx) -> None:
             for app in gone:
                 tx.delete_app_rows(app.id)
                 drop_group_view(tx, app.id)
-            for entry in doc["apps"]:
+            for entry in entries:
                 snapshot.load_app(tx, entry)
 
         await self.service.write(op)

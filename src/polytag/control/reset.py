@@ -38,6 +38,14 @@ class Resetter:
     def seeded_names(self) -> set[str]:
         return {n for doc in self.startup for e in doc.get("apps", []) if (n := entry_name(e))}
 
+    def seeded_secret(self, name: str) -> str:
+        """The plain-text secret (a Tencent IM `key:`) the startup seeds give app `name`, or ""."""
+        for doc in self.startup:
+            for e in doc.get("apps", []):
+                if entry_name(e) == name and "key" in e:
+                    return str(e["key"])
+        return ""
+
     async def reset_all(self) -> list[App]:
         apps = self.svc.apps.list()
         in_place = [a for a in apps if a.name in self._templates]
@@ -88,7 +96,8 @@ class Resetter:
         apps = await asyncio.to_thread(self._apply, docs)
         if apps:
             svc = self.svc
-            doc = await asyncio.to_thread(lambda: snapshot.dump(svc.store.read(), apps[-1:], "app", 0.0))
+            doc = await asyncio.to_thread(lambda: snapshot.dump(svc.store.read(), apps[-1:], "app", 0.0,
+                                                                secrets=True))  # kept in memory only
             self._templates[name] = snapshot.upgrade(doc)["apps"][0]
         return apps
 

@@ -43,8 +43,10 @@ class Control:
     def seed(self, doc: dict[str, Any]) -> list[dict[str, str]]:
         return list(self._do("POST", "/seed", doc)["apps"])
 
-    def snapshot(self, app: str | None = None) -> dict[str, Any]:
-        return dict(self._do("GET", "/snapshot", params={"app": app}))
+    def snapshot(self, app: str | None = None, secrets: bool = False) -> dict[str, Any]:
+        """The state as a snapshot document; plain-text secrets only with `secrets=True`."""
+        params = {"app": app, **({"secrets": "1"} if secrets else {})}
+        return dict(self._do("GET", "/snapshot", params=params))
 
     def load_snapshot(self, doc: dict[str, Any]) -> list[str]:
         return list(self._do("POST", "/snapshot", doc)["loaded"])

@@ -3,6 +3,10 @@
 Format version 2 stores each table as `{"columns": [...], "rows": [[...]]}`; version 1 (rows as
 objects) still loads. Bytes are `{"$b64": "..."}`. App ids are not carried: a loaded app gets a
 new one (ids are never reused), and every row is re-keyed to it.
+
+Secrets held in plain text (SECRET_COLUMNS: the Tencent IM key, the value of a live stable
+token) are left out unless the caller asks for them (`secrets=True`); the document says which
+(`"secrets": false`). Hashes (app secrets, JuziBot tokens, every access token) are kept.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from polytag.store.rows import Rows
 
 FORMAT, VERSION = "polytag-snapshot", 2
 LOADS = (1, 2)
+# columns holding a usable secret in plain text: left out of a snapshot unless asked for
+SECRET_COLUMNS = {"apps": ("secret",), "tokens": ("reissue",)}
 
 
 class SnapshotError(ValueError):
@@ -51,21 +57,44 @@ def _select(rows: Rows, sql: str, params: Sequence[Any]) -> tuple[list[str], lis
     return columns, [[_out(v) for v in r] for r in cur.fetchall()]
 
 
-def dump(rows: Rows, apps: Sequence[App], scope: str, now: float) -> dict[str, Any]:
-    """The snapshot document of `apps`, read through one connection."""
+def dump(rows: Rows, apps: Sequence[App], scope: str, now: float, secrets: bool = False) -> dict[str, Any]:
+    """The snapshot document of `apps`, read through one connection; plain-text secrets only
+    when `secrets` (an app's `secret` is then absent, a stable token's `reissue` empty)."""
     out = []
     for app in apps:
         cols, got = _select(rows, "SELECT * FROM apps WHERE app_id = ?", (app.id,))
         if not got:
             continue
-        record = {c: v for c, v in zip(cols, got[0], strict=True) if c != "app_id"}
+        hidden = () if secrets else SECRET_COLUMNS["apps"]
+        record = {c: v for c, v in zip(cols, got[0], strict=True) if c != "app_id" and c not in hidden}
         tables = {}
         for table in app_tables():
             tcols, trows = _select(rows, f"SELECT * FROM {table} WHERE app_id = ? ORDER BY 1, 2", (app.id,))
+            if not secrets:
+                trows = _blanked(table, tcols, trows)
             tables[table] = {"columns": tcols, "rows": trows}
         out.append({"app": record, "tables": tables})
     return {"format": FORMAT, "version": VERSION, "polytag": __version__, "scope": scope,
-            "taken_at": now, "apps": out}
+            "taken_at": now, "secrets": secrets, "apps": out}
+
+
+def _blanked(table: str, columns: list[str], rows: list[list[Any]]) -> list[list[Any]]:
+    """`rows` with the table's secret columns emptied ("" is also what a column without one holds)."""
+    at = [columns.index(c) for c in SECRET_COLUMNS.get(table, ()) if c in columns]
+    if not at:
+        return rows
+    return [["" if i in at else v for i, v in enumerate(r)] for r in rows]
+
+
+def without_secret(entry: Mapping[str, Any]) -> bool:
+    """True when a snapshot entry left its app's plain-text secret out."""
+    record = entry.get("app")
+    return isinstance(record, Mapping) and "secret" not in record
+
+
+def with_secret(entry: Mapping[str, Any], secret: str) -> dict[str, Any]:
+    """The entry with its app's plain-text secret put back (the loader's choice of value)."""
+    return {**entry, "app": {**entry["app"], "secret": secret}}
 
 
 def upgrade(doc: Any) -> dict[str, Any]:

@@ -56,7 +56,8 @@ def build(plane: ControlPlane) -> list[BaseRoute]:
     async def get_snapshot(request: Request) -> Response:
         name = request.query_params.get("app") or None
         try:
-            return JSONResponse(await plane.take_snapshot(name))
+            secrets = request.query_params.get("secrets", "") in ("1", "true")  # plain-text secrets: asked for
+            return JSONResponse(await plane.take_snapshot(name, secrets))
         except LookupError:
             raise BadRequest(f"no app {name!r}", 404) from None
 

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from polytag.core.fresh import Fresh
-from polytag.core.limits import Limits
+from polytag.core.limits import NATIVE, Limits
 from polytag.core.models import App
-from polytag.errors import NotFound
+from polytag.errors import Conflict, NotFound
 from polytag.store import Store, Tx
 from polytag.store.rows import Rows
 
@@ -18,7 +18,7 @@ from polytag.store.rows import Rows
 class Apps:
     def __init__(self, store: Store, presets: Mapping[str, Limits]) -> None:
         self.store = store
-        self.presets = dict(presets)
+        self.presets = {"native": NATIVE, **presets}  # a stored limit that is not valid falls back here
         self._by_id: dict[int, tuple[tuple[Any, ...], App]] = {}
         self._fresh: Fresh[int, App] = Fresh(store.generation)
         self._lock = threading.Lock()
@@ -85,7 +85,8 @@ class Apps:
             created = True
         else:
             if row[1] != dialect:
-                raise NotFound("app", name, detail=f"app {name!r} exists with dialect {row[1]!r}")
+                raise Conflict("app", name, detail=f"app {name!r} exists with dialect {row[1]!r}: "
+                               f"an app name is unique across dialects")
             app_id = row[0]
             tx.update_app(app_id, secret_hash, secret, cfg)
             created = False

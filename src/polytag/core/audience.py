@@ -130,14 +130,22 @@ def encode_cursor(ord_: int | None) -> str | None:
     return None if ord_ is None else base64.urlsafe_b64encode(f"o{ord_}".encode()).decode().rstrip("=")
 
 
+MAX_ORD = 2**32 - 1  # the largest subject ordinal a bitmap holds
+
+
 def decode_cursor(cursor: str | None) -> int | None:
     """The ordinal inside a cursor; ValueError for one this module did not make."""
     if not cursor:
         return None
+    if len(cursor) > 32:  # "o" and ten digits encode in 16 characters
+        raise ValueError("bad cursor")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError) as exc:
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise ValueError("bad cursor") from exc
-    if not raw.startswith("o") or not raw[1:].isdigit():
+    digits = raw[1:]
+    # ordinals are uint32 (roaring bitmaps): anything longer or larger was not made here
+    if not raw.startswith("o") or not digits.isascii() or not digits.isdigit() or len(digits) > 10 \
+            or int(digits) > MAX_ORD:
         raise ValueError("bad cursor")
-    return int(raw[1:])
+    return int(digits)

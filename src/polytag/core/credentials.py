@@ -29,11 +29,14 @@ class Tokens:
         """A new token; earlier ones of the same kind stay valid for `overlap` seconds at most.
 
         `reissue` keeps the token itself (not only its hash) so the same one can be handed out
-        again, as `stable_token` must."""
+        again, as `stable_token` must: only the newest keeps it (earlier ones forget theirs), and
+        snapshots leave it out unless asked (control/snapshot.py SECRET_COLUMNS)."""
         now = self.clock.now()
         token = random_token()
         h = token_hash(token)
         tx.insert_token(h, app_id, kind, now, now + ttl, token if reissue else "")
+        if reissue:
+            tx.forget_reissue(app_id, kind, h)
         tx.cap_token_expiry(app_id, kind, now + overlap, h)
         tx.purge_tokens(app_id, kind, now - 86400)
         return Issued(token, ttl)

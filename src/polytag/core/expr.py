@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from polytag.core import audience as au
+from polytag.core.limits import BOUNDS
 from polytag.core.models import Tag
 from polytag.errors import Invalid
 
@@ -29,7 +30,8 @@ OPERATORS = set('&|!()"#')
 
 
 class ExprError(Invalid):
-    """A bad audience expression: `reason` is syntax, unknown_tag, ambiguous_tag or too_deep."""
+    """A bad audience expression: `reason` is syntax, unknown_tag, ambiguous_tag, too_deep,
+    too_long (text over BOUNDS.expr_chars) or too_many_terms (over BOUNDS.expr_terms)."""
 
     def __init__(self, reason: str, position: int | str, value: object = None, detail: str = "") -> None:
         super().__init__("expr", reason, value, detail or f"{reason.replace('_', ' ')} at {position}"
@@ -175,21 +177,41 @@ class _Parser:
             self.depth -= 1
 
 
-def parse_text(text: str) -> Node:
-    return _Parser(text).parse()
+def parse_text(text: str, at: int | str = 0) -> Node:
+    """A text expression as a tree; too_long / too_many_terms past BOUNDS (checked before any
+    work that grows with the text)."""
+    if len(text) > BOUNDS.expr_chars:
+        raise ExprError("too_long", at, None, f"expression too long: {len(text)} characters, "
+                        f"at most {BOUNDS.expr_chars} (BOUNDS.expr_chars)")
+    parser = _Parser(text)
+    if len(parser.tokens) - 1 > BOUNDS.expr_terms:
+        raise _too_many(len(parser.tokens) - 1, at)
+    return parser.parse()
+
+
+def _too_many(n: int, at: int | str) -> ExprError:
+    return ExprError("too_many_terms", at, None, f"expression too large: {n} terms or more, at most "
+                     f"{BOUNDS.expr_terms} (BOUNDS.expr_terms)")
 
 
 # JSON ----------------------------------------------------------------------------
 def parse(value: Any, path: str = "") -> Node:
     """A JSON expression (or a string in the text syntax) as an unbound tree."""
-    return _json(value, path, 0)
+    return _json(value, path, 0, [0])
 
 
-def _json(value: Any, path: str, depth: int) -> Node:
+def _json(value: Any, path: str, depth: int, seen: list[int]) -> Node:
     if depth > MAX_DEPTH:
         raise ExprError("too_deep", path or "/")
+    seen[0] += 1
+    if seen[0] > BOUNDS.expr_terms:
+        raise _too_many(seen[0], path or "/")
     if isinstance(value, str):
-        return parse_text(value)
+        node = parse_text(value, path or 0)
+        seen[0] += _size(node) - 1
+        if seen[0] > BOUNDS.expr_terms:
+            raise _too_many(seen[0], path or "/")
+        return node
     if not isinstance(value, dict) or len(value) != 1:
         raise ExprError("syntax", path or "/", None, f"syntax at {path or '/'}: expected a string or an "
                         "object with one of tag, id, and, or, not")
@@ -202,11 +224,21 @@ def _json(value: Any, path: str, depth: int) -> Node:
     if key in ("and", "or"):
         if not isinstance(arg, list) or not arg:
             raise ExprError("syntax", here, None, f"syntax at {here}: expected a non-empty list")
-        items = [_json(v, f"{here}/{i}", depth + 1) for i, v in enumerate(arg)]
+        items = [_json(v, f"{here}/{i}", depth + 1, seen) for i, v in enumerate(arg)]
         return All(items) if key == "and" else AnyOf(items)
     if key == "not":
-        return Neg(_json(arg, here, depth + 1))
+        return Neg(_json(arg, here, depth + 1, seen))
     raise ExprError("syntax", path or "/", key, f"syntax at {path or '/'}: unknown operator {key!r}")
+
+
+def _size(node: Node) -> int:
+    """Nodes in a parsed tree (its depth is bounded by MAX_DEPTH)."""
+    match node:
+        case All(items=items) | AnyOf(items=items):
+            return 1 + sum(_size(i) for i in items)
+        case Neg(item=item):
+            return 1 + _size(item)
+    return 1
 
 
 # binding -------------------------------------------------------------------------

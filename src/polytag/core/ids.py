@@ -8,11 +8,17 @@ import random
 import secrets
 import threading
 
+from polytag.core.limits import BOUNDS
+
 _B64 = str.maketrans("+/", "-_")
 
 
 def generated_ext_ids(namespace: str, n: int, prefix: str = "o", length: int = 28) -> list[str]:
-    """`n` ids of `length` chars, the same on every run for the same namespace (seed `generate: N`)."""
+    """`n` ids of `length` chars, the same on every run for the same namespace (seed `generate: N`).
+
+    `n` is at most BOUNDS.seed_generate (seed.validate says so first, with the entry's path)."""
+    if not 0 <= n <= BOUNDS.seed_generate:
+        raise ValueError(f"generate {n} ids: at most {BOUNDS.seed_generate:,} (BOUNDS.seed_generate)")
     sha, enc = hashlib.sha256, base64.urlsafe_b64encode  # urlsafe = the +/ -> -_ translation
     return [(prefix + enc(sha(f"{namespace}:{i}".encode()).digest()).decode().rstrip("="))[:length]
             for i in range(n)]

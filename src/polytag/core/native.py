@@ -13,17 +13,18 @@ from typing import Any
 from pyroaring import BitMap
 
 from polytag.core import audience as au
-from polytag.core.expr import Ref, TagNames, bind, parse
-from polytag.core.limits import Limits
+from polytag.core.expr import ExprError, Ref, TagNames, bind, parse
+from polytag.core.limits import NATIVE, NATIVE_BATCH_MAX, check_limits
 from polytag.core.models import App, Tag
 from polytag.core.service import Service
 from polytag.core.tags import tag_from_row
+from polytag.core.text import check_text, storable
 from polytag.errors import Invalid, LimitExceeded, NotFound
 from polytag.store import Tx
 
 KIND = "native"
-BATCH_MAX = 10_000
-LIMITS = Limits(tag_name_max=128, page_size=10_000, batch={"memberships": BATCH_MAX})
+BATCH_MAX = NATIVE_BATCH_MAX
+LIMITS = NATIVE
 
 
 def app_config(limits: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -33,9 +34,15 @@ def app_config(limits: Mapping[str, Any] | None = None) -> dict[str, Any]:
 
 def create_app(service: Service, name: str, limits: Mapping[str, Any] | None = None,
                tags: Sequence[str] = (), subjects: Sequence[str] = ()) -> Callable[[Tx], tuple[App, bool]]:
-    """An op creating (or updating) the native app `name` with optional tags and subjects."""
+    """An op creating (or updating) the native app `name` with optional tags and subjects.
+
+    Everything is checked before the op is made (a bad limit is refused, not stored)."""
     if not isinstance(name, str) or not name.strip() or len(name) > 128:
         raise Invalid("name", "empty" if not str(name or "").strip() else "too_long", name)
+    check_text("name", name)
+    check_limits(limits)
+    for s in subjects:
+        check_text("subject", s)
 
     def op(tx: Tx) -> tuple[App, bool]:
         app, created = service.apps.upsert(tx, KIND, name, config=app_config(limits), now=service.clock.now())
@@ -58,6 +65,8 @@ def seed_app(service: Service, entry: Mapping[str, Any]) -> App:
 # tags by name or id -------------------------------------------------------------
 def find_tag(service: Service, app: App, key: str, rows: Any = None) -> Tag:
     """The tag named `key` (unique name) or with id `key`; NotFound otherwise."""
+    if not storable(key):
+        raise NotFound("tag", key)
     rows = rows or service.store.read()
     named = rows.tags_by_name(app.id, key)
     if len(named) == 1:
@@ -81,6 +90,27 @@ def audience(service: Service, app: App, expr: Any) -> Audience:
     return Audience(au.evaluate(bound, idx, universe(rows, app)))
 
 
+def is_small(expr: Any, terms: int = 16, chars: int = 512) -> bool:
+    """True when `expr` is cheap to parse, bind and evaluate: a short text, or a JSON tree of at
+    most `terms` nodes (counted with an early stop, so a huge tree costs no more than `terms`)."""
+    if isinstance(expr, str):
+        return len(expr) <= chars
+    seen, todo = 0, [expr]
+    while todo:
+        node = todo.pop()
+        seen += 1
+        if seen > terms:
+            return False
+        if isinstance(node, str):
+            if len(node) > chars:
+                return False
+        elif isinstance(node, dict):
+            todo += list(node.values())[:terms]
+        elif isinstance(node, list):
+            todo += node[:terms + 1]
+    return True
+
+
 def index_is_warm(service: Service, app: App) -> bool:
     """True when the app's bitmaps are in memory (a query costs microseconds, not a load)."""
     return app.id in service.memberships._indexes
@@ -100,12 +130,21 @@ def universe(rows: Any, app: App) -> BitMap:
 
 
 def tag_finder(app: App, rows: Any) -> Callable[[Ref], int]:
-    """Resolve references with indexed look-ups of just the tags named (not the whole tag list)."""
+    """Resolve references with indexed look-ups of just the tags named (not the whole tag list),
+    each distinct reference once however often the expression repeats it."""
+    found: dict[tuple[str, bool], int] = {}
 
     def find(ref: Ref) -> int:
+        key = (ref.key, ref.by_id)
+        hit_ord = found.get(key)
+        if hit_ord is not None:
+            return hit_ord
+        if not storable(ref.key):  # no tag holds such a name, and no store may be asked for it
+            raise ExprError("unknown_tag", ref.at, ref.key)
         named = [] if ref.by_id else rows.tags_by_name(app.id, ref.key)
         hit = named or ([row] if (row := rows.tag_by_ext(app.id, ref.key)) is not None else [])
-        return TagNames(tag_from_row(r) for r in hit).find(ref)
+        found[key] = got = TagNames(tag_from_row(r) for r in hit).find(ref)
+        return got
 
     return find
 

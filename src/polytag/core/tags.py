@@ -9,6 +9,7 @@ from polytag.core.index import AppIndex
 from polytag.core.limits import Limits
 from polytag.core.memberships import Memberships
 from polytag.core.models import App, Tag, TagGroup
+from polytag.core.text import check_text
 from polytag.errors import Conflict, Forbidden, Invalid, LimitExceeded, NotFound
 from polytag.store import Store, Tx
 from polytag.store.rows import Rows
@@ -32,6 +33,7 @@ def check_name(limits: Limits, name: object, field: str = "name") -> str:
         raise Invalid(field, "type", name)
     if not name.strip():
         raise Invalid(field, "empty", name)
+    check_text(field, name)
     if limits.measure(name) > limits.tag_name_max:
         raise Invalid(field, "too_long", name)
     return name

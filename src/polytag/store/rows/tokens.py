@@ -49,6 +49,13 @@ class TokenRows(Executor):
             (not_after, app_id, kind, not_after, except_hash),
         )
 
+    def forget_reissue(self, app_id: int, kind: str, except_hash: str) -> None:
+        """Drop the kept value of every token of `kind` but one: only the newest is handed out again."""
+        self._run(
+            "UPDATE tokens SET reissue = '' WHERE app_id = ? AND kind = ? AND reissue <> '' AND token_hash <> ?",
+            (app_id, kind, except_hash),
+        )
+
     def purge_tokens(self, app_id: int, kind: str, before: float) -> None:
         self._run("DELETE FROM tokens WHERE app_id = ? AND kind = ? AND expires_at < ?", (app_id, kind, before))
 
