@@ -21,9 +21,11 @@ from __future__ import annotations
 import atexit
 import base64
 import json
+import logging
 import re
 import shutil
 import tempfile
+import traceback
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +37,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.routing import Mount
 from starlette.testclient import TestClient
-from starlette.types import Message
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from polytag import dialects
 from polytag.app import create_app
@@ -71,9 +73,42 @@ def build_app(service: Service, **overrides: Any) -> Any:
 
 
 def admin_client(service: Service, **overrides: Any) -> TestClient:
-    """A client over a fresh app on `service`; a server exception comes back as its 500."""
-    return TestClient(build_app(service, **overrides), base_url=BASE_URL, client=PEER,
+    """A client over a fresh app on `service`; a server exception comes back as its 500 (and is
+    kept in TRACES, for the failure report)."""
+    return TestClient(Recorder(build_app(service, **overrides)), base_url=BASE_URL, client=PEER,
                       headers=TRUSTED_HEADERS, raise_server_exceptions=False)
+
+
+TRACES: list[str] = []  # what raised since the last request: "Type: message at file:line"
+
+
+def _summary(exc: BaseException) -> str:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "/polytag/" in f.filename
+              and "site-packages" not in f.filename] or traceback.extract_tb(exc.__traceback__)
+    where = f" at {frames[-1].filename.rsplit('/src/', 1)[-1]}:{frames[-1].lineno}" if frames else ""
+    return f"{type(exc).__name__}: {str(exc)[:100]}{where}"
+
+
+class Recorder:
+    """Keeps the summary of an exception that escapes the app (Starlette re-raises after its 500)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except Exception as exc:
+            TRACES.append(_summary(exc))
+            raise
+
+
+class LoggedErrors(logging.Handler):
+    """Keeps the summary of an exception a handler caught and logged (the native API's 500s)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info and record.exc_info[1] is not None:
+            TRACES.append(_summary(record.exc_info[1]))
 
 
 # --- the route table -----------------------------------------------------------------------
@@ -149,8 +184,8 @@ RAW_BODIES: list[bytes] = [
     b"[" * 100_000, b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 10_000 + b"1" + b"}" * 10_000,
     b'{"apps":' + b"[" * 10_000 + b"]" * 10_000 + b"}",
     b'{"x": NaN}', b'{"x": Infinity, "size": -Infinity}', b'{"x": 1e400}',
-    ('{"size": %s, "advance_s": %s, "set": %s, "order": %s}' % (BIG, BIG, BIG, BIG)).encode(),
-    ('{"size": %s, "order": %s, "name": "n"}' % (DIGITS_5000, DIGITS_5000)).encode(),
+    f'{{"size": {BIG}, "advance_s": {BIG}, "set": {BIG}, "order": {BIG}}}'.encode(),
+    f'{{"size": {DIGITS_5000}, "order": {DIGITS_5000}, "name": "n"}}'.encode(),
     b'{"advance_s": 1e308}', b'{"advance_s": -1e308}', b'{"set": 1e308}', b'{"set": -1e308}',
     b'{"set": "9999-12-31T23:59:59"}', b'{"set": "0001-01-01"}', b'{"real": "yes"}',
     b'{"app": "\\ud800", "name": "\\udfff", "dialect": "x\\udc80y"}',
@@ -258,14 +293,20 @@ def _replace(doc: Any, path: tuple[Any, ...], value: Any) -> Any:
     return copy
 
 
-def mutations(example: Any) -> Iterator[bytes]:
+def _label(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 24 else f"{text[:12]}..({len(text)} chars)"
+
+
+def mutations(example: Any) -> Iterator[tuple[str, bytes]]:
+    """(what changed, body): each node of the example replaced by each FIELD_VALUE in turn."""
     for spot in _spots(example):
         for value in FIELD_VALUES:
-            yield _json(_replace(example, spot, value))
+            yield f"[{'.'.join(map(str, spot))} = {_label(value)}]", _json(_replace(example, spot, value))
     if isinstance(example, dict):  # a key the route does not know, and the example's keys dropped
-        yield _json({**example, "unknown_field": 1})
+        yield "[+unknown_field]", _json({**example, "unknown_field": 1})
         for key in example:
-            yield _json({k: v for k, v in example.items() if k != key})
+            yield f"[-{key}]", _json({k: v for k, v in example.items() if k != key})
 
 
 # --- the environment ---------------------------------------------------------------------------
@@ -314,6 +355,7 @@ class Env:
     def send(self, method: str, url: str, body: bytes | None = None, headers: Mapping[str, str] | None = None,
              note: str = "") -> int:
         self.sent += 1
+        TRACES.clear()
         try:
             resp = self.client.request(method, url, content=body,
                                        headers=dict(headers if headers is not None else JSON_TYPE))
@@ -321,9 +363,10 @@ class Env:
         except Exception as exc:  # the client itself gave up (a server error it could not turn into 500)
             status, text = 599, f"{type(exc).__name__}: {exc}"[:300]
         if status >= 500:
-            shown = (body or b"")[:80]
-            self.failures.append(f"{method} {url[:140]} body={shown!r}{'...' if body and len(body) > 80 else ''}"
-                                 f"{' ' + note if note else ''} -> {status} {text!r}")
+            shown = (body or b"")[:60]
+            cause = TRACES[-1] if TRACES else f"no traceback; answer {text[:120]!r}"
+            self.failures.append(f"{method} {url[:100]} body={shown!r}{'...' if body and len(body) > 60 else ''}"
+                                 f"{' ' + note if note else ''} -> {status} [{cause}]")
         return status
 
     def sweep(self, after: str) -> None:
@@ -346,20 +389,30 @@ class Env:
 
     def verdict(self, what: str) -> None:
         print(f"\n{what}: {self.sent} requests, {len(self.failures)} server errors")
+        for line in self.failures:
+            print(f"  SERVER ERROR {line}")
         shown = "\n".join(self.failures[:40])
         more = f"\n... and {len(self.failures) - 40} more" if len(self.failures) > 40 else ""
         assert not self.failures, f"{len(self.failures)} server errors in {self.sent} requests:\n{shown}{more}"
 
 
 @pytest.fixture
-def env(service: Service, seeded: Callable[[dict[str, Any]], Any]) -> Iterator[Env]:
+def logged() -> Iterator[None]:
+    handler = LoggedErrors(logging.ERROR)
+    logging.getLogger().addHandler(handler)
+    yield
+    logging.getLogger().removeHandler(handler)
+
+
+@pytest.fixture
+def env(service: Service, seeded: Callable[[dict[str, Any]], Any], logged: None) -> Iterator[Env]:
     seeded(SEED)
     with admin_client(service) as c:
         yield Env(c, lambda: seeded(SEED))
 
 
 @pytest.fixture
-def capped(service: Service, seeded: Callable[[dict[str, Any]], Any]) -> Iterator[Env]:
+def capped(service: Service, seeded: Callable[[dict[str, Any]], Any], logged: None) -> Iterator[Env]:
     seeded(SEED)
     with admin_client(service, max_body_bytes=CAP) as c:
         yield Env(c, lambda: seeded(SEED))
@@ -386,8 +439,8 @@ def test_hostile_bodies_and_queries(env: Env, surface: Surface) -> None:
             env.send(method, url, body)
         for example in examples.get((method, surface.path), []):
             env.send(method, url, _json(example))
-            for body in mutations(example):
-                env.send(method, url, body)
+            for what, body in mutations(example):
+                env.send(method, url, body, note=what)
         for ctype in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
                       "application/json; charset=latin-1", "application/json\x00", ""):
             env.send(method, url, b'{"app": "crm", "size": 10}', {"content-type": ctype})
@@ -460,7 +513,7 @@ async def _stream(app: Any, method: str, url: str, total: int) -> tuple[int, int
         nonlocal pulled
         if pulled < total:
             pulled += CHUNK
-            return {"type": "http.request", "body": b"[" * CHUNK, "more_body": pulled < total}
+            return {"type": "http.request", "body": b"x" * CHUNK, "more_body": pulled < total}
         return {"type": "http.disconnect"}
 
     async def send(message: Message) -> None:
