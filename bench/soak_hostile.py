@@ -72,6 +72,7 @@ class Stats:
     slow: Counter[str] = field(default_factory=Counter)
     slow_held: list[float] = field(default_factory=list)
     samples: list[dict[str, float]] = field(default_factory=list)
+    load: list[float] = field(default_factory=list)  # the machine's 1-minute load average, start and end
 
 
 # --- the server --------------------------------------------------------------------------------
@@ -97,6 +98,12 @@ class Server:
                 if line.startswith("VmRSS:"):
                     return int(line.split()[1]) / 1024
         return 0.0
+
+    def cpu_s(self) -> float:
+        """utime + stime of the server process, seconds."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def fds(self) -> int:
         return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
@@ -289,7 +296,8 @@ async def sampler(server: Server, stats: Stats, every: float, stop: asyncio.Even
     while True:
         with contextlib.suppress(FileNotFoundError, ProcessLookupError):
             stats.samples.append({"t": round(time.monotonic() - t0, 1), "rss_mb": round(server.rss_mb(), 1),
-                                  "fds": server.fds()})
+                                  "fds": server.fds(), "server_cpu_s": round(server.cpu_s(), 1),
+                                  "client_cpu_s": round(time.process_time(), 1)})
         if stop.is_set():
             return
         with contextlib.suppress(asyncio.TimeoutError):
@@ -298,7 +306,7 @@ async def sampler(server: Server, stats: Stats, every: float, stop: asyncio.Even
 
 async def drive(args: argparse.Namespace, server: Server, stats: Stats) -> float:
     rng = random.Random(args.random_seed)
-    kinds = [k for k, weight in MIX for _ in range(weight)]
+    kinds = [k for k, weight in args.mix for _ in range(weight)]
     limits = httpx.Limits(max_connections=args.inflight, max_keepalive_connections=args.inflight)
     async with httpx.AsyncClient(base_url=server.url, timeout=httpx.Timeout(30.0), limits=limits) as client:
         traffic = Traffic(client, rng, stats)
@@ -351,7 +359,10 @@ def summary(args: argparse.Namespace, stats: Stats, elapsed: float, tracebacks: 
         "rss_mb": {"first": rss[0] if rss else None, "max": max(rss, default=None), "last": rss[-1] if rss else None},
         "fds": {"first": fds[0] if fds else None, "max": max(fds, default=None), "last": fds[-1] if fds else None},
         "slow": dict(sorted(stats.slow.items())), "slow_held_max_s": round(max(stats.slow_held, default=0), 1),
-        "server_exit": exit_code,
+        "cpu_s": {"server": stats.samples[-1]["server_cpu_s"] - stats.samples[0]["server_cpu_s"] if stats.samples else None,
+                  "client": stats.samples[-1]["client_cpu_s"] - stats.samples[0]["client_cpu_s"] if stats.samples else None},
+        "server_exit": exit_code, "loadavg_1m": {"start": stats.load[0], "end": stats.load[-1]} if stats.load else None,
+        "cpus": os.cpu_count(),
     }
 
 
@@ -367,8 +378,17 @@ def main() -> None:
     ap.add_argument("--sample", type=float, default=5.0, help="seconds between RSS/fd samples")
     ap.add_argument("--random-seed", type=int, default=15)
     ap.add_argument("--server-args", default="", help="extra `polytag serve` arguments (one string)")
+    ap.add_argument("--mix", default="", help="weights per 100 requests, e.g. legit=5,unique_path=95 "
+                    f"(default: {','.join(f'{k}={w}' for k, w in MIX)})")
     args = ap.parse_args()
     args.duration = args.seconds if args.seconds is not None else args.minutes * 60
+    known = dict(MIX)
+    try:
+        args.mix = [(k, int(w)) for k, _, w in (p.partition("=") for p in args.mix.split(","))] if args.mix else MIX
+    except ValueError:
+        ap.error("--mix: KIND=WEIGHT,...")
+    if any(k not in known for k, _ in args.mix):
+        ap.error(f"--mix: kinds are {sorted(known)}")
     if args.rate <= 0 or args.duration <= 0:
         ap.error("--rate and the duration must be positive")
     stats = Stats()
@@ -378,8 +398,10 @@ def main() -> None:
         server = Server(db, shlex.split(args.server_args), Path(tmp))
         print(f"server {server.url} pid {server.proc.pid} ready in {time.monotonic() - started:.1f}s; "
               f"{args.rate:g} req/s for {args.duration:g}s, {args.slow} slow clients", flush=True)
+        stats.load.append(os.getloadavg()[0])
         try:
             elapsed = asyncio.run(drive(args, server, stats))
+            stats.load.append(os.getloadavg()[0])
         finally:
             tracebacks = server.tracebacks()
             exit_code = server.stop()
@@ -396,6 +418,8 @@ def main() -> None:
     for line in stats.legit_failed[:5]:
         print(f"  legit failed: {line}")
     print(f"rss MB {out['rss_mb']}  fds {out['fds']}  slow {out['slow']} (held max {out['slow_held_max_s']}s)")
+    print(f"cpu seconds over the run: {out['cpu_s']}; load average {out['loadavg_1m']} on {out['cpus']} cpus "
+          "(a busy machine lowers the achieved rate, not the server's figures)")
     print(json.dumps(out, ensure_ascii=False))
     sys.exit(1 if stats.five_xx or stats.legit_failed else 0)
 
