@@ -441,9 +441,11 @@ def test_hostile_bodies_and_queries(env: Env, surface: Surface) -> None:
     then hostile query strings; then every GET route again."""
     examples = _examples(env.snapshot)
     for method in surface.methods:
+        env.restore(f"{surface.path} before {method}")  # a DELETE before must not leave a PATCH nothing
         url = env.url(surface.path)
         for body in RAW_BODIES:
-            env.send(method, url, body)
+            if env.send(method, url, body) < 300 and method not in ("GET", "HEAD"):
+                env.restore(f"{method} {surface.path} {body[:40]!r}", fill=False)
         for example in examples.get((method, surface.path), []):
             env.send(method, url, _json(example))
             for what, body in mutations(example):
