@@ -67,13 +67,35 @@ def test_the_same_from_stdin(db: str, service: Service) -> None:
     assert members(service, "crm") == {("u1", "vip")}
 
 
-def test_a_field_past_the_csv_limit_stops_reading_with_a_reason(db: str, service: Service, tmp_path: Path) -> None:
-    f = tmp_path / "huge.csv"
+def test_a_long_quoted_field_is_a_row_error_and_reading_goes_on(db: str, service: Service, tmp_path: Path) -> None:
+    f = tmp_path / "huge.csv"  # over the csv module's own 128 KiB limit, which used to end the import there
     f.write_text('u1,vip\n"' + "x" * 200_000 + '",vip\nu3,vip\n', encoding="utf-8")
     r = run("import", str(f), "--app", "crm", "--db", db, *FLAGS)
+    assert r.exit_code == 0, r.output  # a long subject id is a subject id (the native rules bound tag names)
+    assert members(service, "crm") == {("u1", "vip"), ("x" * 200_000, "vip"), ("u3", "vip")}
+
+
+def test_a_field_past_the_field_cap_stops_reading_with_a_reason(
+        db: str, service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bulk.csv, "field_size_limit", bulk.csv.field_size_limit)
+    old = bulk.csv.field_size_limit(1000)
+    try:
+        f = tmp_path / "huge.csv"
+        f.write_text('u1,vip\n"' + "x" * 2_000 + '",vip\nu3,vip\n', encoding="utf-8")
+        r = run("import", str(f), "--app", "crm", "--db", db, *FLAGS)
+    finally:
+        bulk.csv.field_size_limit(old)
     assert r.exit_code == 1, r.output
     assert "line 2: unreadable CSV (field larger than field limit" in r.output
     assert "lines from 2 on were not read" in r.output
+
+
+def test_a_quote_left_open_is_reported(db: str, service: Service, tmp_path: Path) -> None:
+    f = tmp_path / "open.csv"
+    f.write_text('u1,vip\n"u2,vip\nu3,vip\n', encoding="utf-8")
+    r = run("import", str(f), "--app", "crm", "--db", db, *FLAGS)
+    assert r.exit_code == 1, r.output
+    assert "line 2: unreadable CSV" in r.output
     assert members(service, "crm") == {("u1", "vip")}
 
 

@@ -8,9 +8,10 @@ Tags are given by name (or id when no tag has that name).
 
 Reading never stops with a traceback: a UTF-8 byte order mark before the first line is skipped;
 a line that is not valid UTF-8 (the CLI reads with `surrogateescape`), holds NUL, or is not
-well-formed is reported by its number and skipped; a CSV field longer than the csv module's
-limit (128 KiB: an unterminated quote, most likely) is reported and reading stops there, since
-what follows cannot be split into rows with any confidence.
+well-formed is reported by its number and skipped. A quoted field may be long (up to
+`CSV_FIELD_MAX`; a name that long is then refused as a row error like any other). A field past
+`CSV_FIELD_MAX`, or a quote still open at the end of the file, stops reading there with the
+line it started on, since what follows cannot be split into rows with any confidence.
 
 CSV cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or
 carriage return) are written with a `'` in front (OWASP's advice), and so is a cell that starts
@@ -42,6 +43,8 @@ from polytag.store import Tx
 
 NDJSON, CSV = "application/x-ndjson", "text/csv"
 BATCH = 50_000
+CSV_FIELD_MAX = 16 * 1024 * 1024  # characters: the csv module's own limit (128 KiB) made fatal errors of long names
+csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_MAX))
 EXPORT_CHUNK = 10_000
 Batch = tuple[list[int], list[str], list[str]]  # (lines, subjects, tags), one membership an index
 
@@ -115,7 +118,7 @@ def _csv_batches(stream: Iterable[str], errors: list[tuple[int, str]], size: int
 
 def _csv_pairs(stream: Iterable[str], errors: list[tuple[int, str]], start: int = 1
                ) -> Iterator[tuple[int, str, str]]:
-    reader = csv.reader(stream)
+    reader = csv.reader(stream, strict=True)  # strict: a quote left open at the end is an error
     n = start - 1
     while True:
         n = start + reader.line_num  # the line the next record starts on
