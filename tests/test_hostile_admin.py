@@ -154,7 +154,7 @@ def surfaces(app: Any) -> list[Surface]:
 
 
 def _openapi(app: Any) -> dict[str, Any]:
-    with TestClient(app) as c:
+    with TestClient(app, base_url=BASE_URL, client=PEER) as c:  # a loopback caller (polytag.guard)
         doc: dict[str, Any] = c.get("/openapi.json").json()
     return doc
 

@@ -97,9 +97,9 @@ def apply(service: Service, doc: Mapping[str, Any], dialects: Mapping[str, Any])
     apps = []
     for i, entry in enumerate(doc.get("apps", [])):
         kind = entry["dialect"]
-        dialect = dialects.get(kind)
+        dialect = dialects.get(kind) if isinstance(kind, str) else None
         if dialect is None:
-            raise SeedError(f"apps[{i}]: unknown dialect {kind!r} (known: {', '.join(sorted(dialects))})")
+            raise SeedError(f"apps[{i}]: unknown dialect {repr(kind)[:60]} (known: {', '.join(sorted(dialects))})")
         try:
             apps.append(dialect.seed_app(service, entry))
         except PolytagError as exc:  # a rule of the core (a name taken by another dialect, ...)

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from polytag.admin import authorized
+from polytag.core.text import storable
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -70,6 +71,8 @@ def opt_str(doc: Mapping[str, Any], key: str) -> str | None:
         return None
     if not isinstance(value, str) or not value:
         raise BadRequest(f"`{key}` must be a non-empty string")
+    if not storable(value):  # kept and shown again: it must encode (no NUL, no lone surrogate)
+        raise BadRequest(f"`{key}` holds NUL or a lone surrogate")
     return value
 
 

@@ -1,0 +1,30 @@
+"""Control-plane text that is kept and shown again must encode; seed dialects must be names."""
+
+from __future__ import annotations
+
+from starlette.testclient import TestClient
+
+P = "/_polytag"
+from tests.control.conftest import AUTH
+
+JSON = {"content-type": "application/json", **AUTH}
+
+
+def test_a_fault_path_with_a_lone_surrogate_is_refused_and_the_list_still_reads(ctl: TestClient) -> None:
+    r = ctl.post(f"{P}/faults", content=b'{"dialect": "wechat", "error": 45009, "path": "\\ud800x"}', headers=JSON)
+    assert r.status_code == 400, r.text
+    assert "lone surrogate" in r.json()["error"]
+    r = ctl.get(f"{P}/faults", headers=AUTH)
+    assert r.status_code == 200 and r.json() == {"faults": []}
+
+
+def test_a_fault_app_with_nul_is_refused(ctl: TestClient) -> None:
+    r = ctl.post(f"{P}/faults", json={"dialect": "wechat", "error": 45009, "app": "a\x00b"}, headers=AUTH)
+    assert r.status_code == 400, r.text
+
+
+def test_a_seed_dialect_that_is_not_a_name_is_refused(ctl: TestClient) -> None:
+    for dialect in ([], {"tag_name_max": "abc"}, 5, None):
+        r = ctl.post(f"{P}/seed", json={"apps": [{"dialect": dialect, "name": "hx"}]}, headers=AUTH)
+        assert r.status_code == 400, (dialect, r.text)
+        assert "dialect" in r.json()["error"]
