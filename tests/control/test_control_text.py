@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-P = "/_polytag"
 from tests.control.conftest import AUTH
+
+P = "/_polytag"
 
 JSON = {"content-type": "application/json", **AUTH}
 
