@@ -95,6 +95,7 @@ class ControlPlane:
         else gets the one its startup seed entry gives (`key:`), or else none."""
         doc = snapshot.upgrade(doc)
         names = snapshot.names(doc)
+        snapshot.check(doc, {*self.dialects, *seed.extra_kinds()})  # all of it, before the write
         everything = doc.get("scope") == "all"
         gone = [a for a in self.service.apps.list() if everything or a.name in names]
         kept = {a.name: self.service.apps.secret_of(a)[1] for a in gone}

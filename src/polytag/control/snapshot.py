@@ -12,12 +12,18 @@ token) are left out unless the caller asks for them (`secrets=True`); the docume
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping, Sequence
+import json
+import math
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from polytag import __version__
+from polytag.core.limits import check_limits
 from polytag.core.models import App
+from polytag.core.text import storable
+from polytag.errors import PolytagError
 from polytag.store import Tx
+from polytag.store.migrations import column_kinds
 from polytag.store.rows import Rows
 
 FORMAT, VERSION = "polytag-snapshot", 2
@@ -128,6 +134,122 @@ def names(doc: Mapping[str, Any]) -> list[str]:
             raise SnapshotError("every app needs `app: {name, dialect, ...}`")
         out.append(record["name"])
     return out
+
+
+INT64 = 2**63 - 1
+NAME_MAX = 128  # the native rule for an app name (core/native.py)
+# app counter -> (table, column, step): the counter is at least the column's highest value + step
+# (an ordinal counter is the next one handed out; mseq is the last log sequence number used)
+COUNTERS = {"next_subject": ("subjects", "ord", 1), "next_tag": ("tags", "ord", 1),
+            "next_group": ("tag_groups", "ord", 1), "mseq": ("membership_log", "seq", 0)}
+
+
+def check(doc: Mapping[str, Any], dialects: Collection[str]) -> None:
+    """The whole (upgraded) document checked before anything is written: every app record field
+    and every table cell typed and in range; SnapshotError naming the field path otherwise."""
+    kinds = column_kinds()
+    seen: set[str] = set()
+    for i, entry in enumerate(doc["apps"]):
+        where = f"apps[{i}]"
+        record = entry.get("app")
+        if not isinstance(record, Mapping):
+            raise SnapshotError(f"{where}.app: must be an object")
+        tables = entry.get("tables")
+        tables = {} if tables is None else tables
+        if not isinstance(tables, Mapping):
+            raise SnapshotError(f"{where}.tables: must be an object")
+        tops: dict[str, int] = {}
+        dense = 0  # subjects are never deleted: their ords run 0..n-1, what the directory assumes
+        for table, data in tables.items():
+            if table not in kinds or table not in app_tables():
+                raise SnapshotError(f"{where}.tables: unknown table {str(table)[:40]!r}")
+            try:
+                columns, rows = _table(data)
+            except SnapshotError as exc:
+                raise SnapshotError(f"{where}.tables.{table}: {exc}") from None
+            for j, row in enumerate(rows):
+                for column, cell in zip(columns, row, strict=True):
+                    if column in kinds[table] and column != "app_id":
+                        _cell(f"{where}.tables.{table}.rows[{j}].{column}", kinds[table][column], cell)
+            if table == "subjects" and "ord" in columns:
+                at = columns.index("ord")
+                if sorted(r[at] for r in rows) != list(range(len(rows))):
+                    raise SnapshotError(f"{where}.tables.subjects: ord must run 0..{len(rows) - 1}, each once")
+                dense = len(rows)
+            for counter, (t, c, step) in COUNTERS.items():
+                if t == table and c in columns:
+                    at = columns.index(c)
+                    tops[counter] = max([tops.get(counter, 0), *(r[at] + step for r in rows)])
+        _record(f"{where}.app", record, kinds["apps"], dialects, tops)
+        if record.get("next_subject", dense) != dense:
+            raise SnapshotError(f"{where}.app.next_subject: must be {dense}, the number of subjects the snapshot "
+                                f"holds (must be an integer >= {dense})")
+        if record["name"] in seen:
+            raise SnapshotError(f"{where}.app.name: {record['name']!r} is loaded twice")
+        seen.add(record["name"])
+
+
+def _record(where: str, record: Mapping[str, Any], kinds: Mapping[str, tuple[str, bool]],
+            dialects: Collection[str], tops: Mapping[str, int]) -> None:
+    name, dialect = record.get("name"), record.get("dialect")
+    if not isinstance(name, str) or not name.strip() or len(name) > NAME_MAX or not storable(name):
+        raise SnapshotError(f"{where}.name: must be a non-empty string of at most {NAME_MAX} characters "
+                            f"without NUL or a lone surrogate")
+    if not isinstance(dialect, str) or dialect not in dialects:
+        raise SnapshotError(f"{where}.dialect: must be one of {', '.join(sorted(dialects))}")
+    for column, value in record.items():
+        if column in ("name", "dialect", "app_id") or column not in kinds:
+            continue
+        if column in COUNTERS:
+            low = tops.get(column, 0)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= INT64:
+                raise SnapshotError(f"{where}.{column}: must be an integer >= {low} (at most {INT64})")
+        elif column == "config":
+            _config(f"{where}.config", value)
+        else:
+            _cell(f"{where}.{column}", kinds[column], value)
+
+
+def _config(where: str, value: Any) -> None:
+    if not isinstance(value, str) or not storable(value):
+        raise SnapshotError(f"{where}: must be the text of a JSON object")
+    try:
+        cfg = json.loads(value)
+    except ValueError:
+        raise SnapshotError(f"{where}: must be the text of a JSON object") from None
+    if not isinstance(cfg, dict):
+        raise SnapshotError(f"{where}: must be the text of a JSON object")
+    try:
+        check_limits(cfg.get("limits"))
+    except PolytagError as exc:
+        raise SnapshotError(f"{where}.limits: {exc.detail or exc}") from None
+
+
+def _cell(where: str, kind: tuple[str, bool], value: Any) -> None:
+    sql_type, nullable = kind
+    if value is None:
+        if not nullable:
+            raise SnapshotError(f"{where}: may not be null")
+        return
+    if sql_type == "INTEGER":
+        ok = not isinstance(value, bool) and isinstance(value, int) and -INT64 - 1 <= value <= INT64
+        what = "an integer within signed 64 bits"
+    elif sql_type == "REAL":
+        ok = (not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+              and abs(value) <= INT64)
+        what = "a finite number"
+    elif sql_type == "TEXT":
+        ok, what = isinstance(value, str) and storable(value), "a string without NUL or a lone surrogate"
+    else:
+        ok = isinstance(value, Mapping) and set(value) == {"$b64"} and isinstance(value["$b64"], str)
+        what = 'bytes as {"$b64": "..."}'
+        if ok:
+            try:
+                base64.b64decode(value["$b64"], validate=True)
+            except ValueError:
+                ok = False
+    if not ok:
+        raise SnapshotError(f"{where}: must be {what}")
 
 
 def load_app(tx: Tx, entry: Mapping[str, Any]) -> int:
