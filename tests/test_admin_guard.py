@@ -5,6 +5,7 @@ body cap; and the control plane's clock and deeply nested bodies never answering
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -228,7 +229,9 @@ def chunks_read(app: Any, path: str, chunks: int, size: int = 1024, headers: lis
     scope = {"type": "http", "method": "POST", "path": path, "raw_path": path.encode(), "query_string": b"",
              "headers": [(b"host", b"localhost"), *(headers or [])], "client": ("127.0.0.1", 1),
              "server": ("127.0.0.1", 80), "scheme": "http", "http_version": "1.1", "root_path": ""}
-    asyncio.run(app(scope, receive, send))
+    # on a thread of its own: asyncio.run refuses a thread where another test left a loop running
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, app(scope, receive, send)).result(60)
     return status, pulled
 
 

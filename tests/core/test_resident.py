@@ -20,6 +20,7 @@ from polytag.core.index import bitmap_bytes
 from polytag.core.resident import Resident
 from polytag.core.service import Service
 from polytag.store import open_store
+from tests.conftest import IN_PROCESS
 from tests.dialects.wechat.conftest import call, get_token
 
 KEY = "budget-key"
@@ -142,7 +143,7 @@ def budgeted(db_url: str) -> Iterator[tuple[Service, TestClient]]:
     svc = Service(open_store(db_url), dialects.presets(found), index_memory=1)
     seed.apply(svc, seed.validate({"apps": [
         {"dialect": "wechat", **a, "followers": FANS, "tags": [{"name": t} for t in TAGS]} for a in APPS]}), found)
-    with TestClient(create_app(Settings(db=db_url, admin_key=KEY, index_memory_mb=1), svc)) as client:
+    with TestClient(create_app(Settings(db=db_url, admin_key=KEY, index_memory_mb=1, **IN_PROCESS), svc)) as client:
         yield svc, client
     svc.store.close()
 

@@ -34,8 +34,13 @@ async def authenticate(call: Call) -> App:
     if not _TOKEN_SHAPE.match(token):
         raise Unauthorized("malformed")
     svc = call.service
-    app_id, _kind = svc.tokens.check(token, KIND_TTL, call.token_row)
-    hint = call.app_hint  # read by this call already (the control plane's faults and quotas): no second read
+    row, hint = call.token_row, call.app_hint  # read by this call already (the control plane's faults)
+    if row is None and svc.store.generation is None:  # nothing cached (PostgreSQL): token and app in one read
+        got = svc.tokens.with_app(token)
+        if got is None:
+            raise Unauthorized("invalid")
+        row, hint = got[0], svc.apps.of_row(got[1])
+    app_id, _kind = svc.tokens.check(token, KIND_TTL, row)
     app = hint if isinstance(hint, App) and hint.id == app_id else svc.apps.by_id(app_id)
     if app.dialect != "wechat":
         raise Unauthorized("invalid")
