@@ -68,6 +68,27 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"polytag: no PostgreSQL at {DEFAULT_PG_DSN}: its tests are skipped (set POLYTAG_TEST_PG_DSN)"
 
 
+def module_db_url(backend: str) -> str | None:
+    """A database for a module-level app (the schemathesis suites build theirs at import): a SQLite
+    file in a temp dir, or a PostgreSQL schema of its own; both removed at exit. None when the
+    backend is PostgreSQL and none answers (the suite's PostgreSQL test then calls pg_dsn())."""
+    import atexit
+    import shutil
+
+    if backend == "sqlite":
+        folder = tempfile.mkdtemp(prefix="polytag-module-db-")
+        atexit.register(shutil.rmtree, folder, True)
+        return f"sqlite:///{Path(folder) / 'polytag.db'}"
+    dsn = os.environ.get("POLYTAG_TEST_PG_DSN", "") or (DEFAULT_PG_DSN if _answers(DEFAULT_PG_DSN) else "")
+    if not dsn:
+        return None
+    from polytag.store.postgres import drop_schema
+
+    url = f"{dsn}{'&' if '?' in dsn else '?'}schema=pt_{uuid.uuid4().hex[:16]}"
+    atexit.register(drop_schema, url)
+    return url
+
+
 @pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database of each backend (PostgreSQL: a schema of its own, dropped after)."""

@@ -4,15 +4,13 @@ The control plane has no OpenAPI document of its own, so one is made here from t
 table (tests/test_hostile_admin.py walks it): every route and method, the query parameters the
 control plane reads, the path parameters of the template, and for writes a JSON object whose
 known keys may hold any JSON value. A new control route is fuzzed without editing this file.
-Bounded and deterministic (derandomize=True); the native API has tests/test_openapi_fuzz.py.
+Bounded and deterministic (derandomize=True), on SQLite and on PostgreSQL when a server answers;
+the native API has tests/test_openapi_fuzz.py.
 """
 
 from __future__ import annotations
 
 import atexit
-import shutil
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import schemathesis
@@ -23,6 +21,7 @@ from starlette.testclient import TestClient
 from polytag import dialects
 from polytag.core.service import Service
 from polytag.store import open_store
+from tests.conftest import module_db_url, pg_dsn
 from tests.test_hostile_admin import (
     ADMIN_KEYS,
     CONTROL_QUERY,
@@ -32,11 +31,20 @@ from tests.test_hostile_admin import (
     surfaces,
 )
 
-_DIR = tempfile.mkdtemp(prefix="polytag-control-fuzz-")
-atexit.register(shutil.rmtree, _DIR, True)
-_SERVICE = Service(open_store(f"sqlite:///{Path(_DIR) / 'polytag.db'}"), dialects.presets(dialects.discover()))
-atexit.register(_SERVICE.store.close)
+
+def _service(backend: str) -> Service | None:
+    url = module_db_url(backend)
+    if url is None:
+        return None
+    service = Service(open_store(url), dialects.presets(dialects.discover()))
+    atexit.register(service.store.close)
+    return service
+
+
+_SERVICE = _service("sqlite")
+assert _SERVICE is not None
 APP = build_app(_SERVICE)
+_PG_SERVICE = _service("postgresql")
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 NUMBERS = ["advance_s", "set", "size", "latency_ms", "probability", "times", "seed", "error"]  # typed, so
 TEXTS = ["app", "dialect", "path", "name"]  # huge and odd values of the right type are generated
@@ -72,6 +80,11 @@ def control_openapi(app: Any) -> dict[str, Any]:
 SPEC = control_openapi(APP)
 schema = schemathesis.openapi.from_dict(SPEC)
 schema.app = APP
+# the same document over an app on PostgreSQL (its SQL, its errors): the control plane on both backends
+pg_schema = schemathesis.openapi.from_dict(SPEC)
+pg_schema.app = build_app(_PG_SERVICE) if _PG_SERVICE is not None else APP
+FUZZ = settings(max_examples=10, deadline=None, database=None, derandomize=True,
+                suppress_health_check=list(HealthCheck))
 
 
 def test_the_document_covers_the_control_plane() -> None:
@@ -79,9 +92,20 @@ def test_the_document_covers_the_control_plane() -> None:
     assert "post" in SPEC["paths"]["/_polytag/seed"]
 
 
-@schema.parametrize()
-@settings(max_examples=10, deadline=None, database=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
-def test_control_plane_never_answers_a_server_error(case: schemathesis.Case) -> None:
-    with TestClient(APP):  # runs the lifespan: the store attaches to the running loop
+def _call(case: schemathesis.Case, app: Any) -> None:
+    with TestClient(app):  # runs the lifespan: the store attaches to the running loop
         case.call_and_validate(checks=[not_a_server_error], headers=dict(TRUSTED_HEADERS))
+
+
+@schema.parametrize()
+@FUZZ
+def test_control_plane_never_answers_a_server_error(case: schemathesis.Case) -> None:
+    _call(case, APP)
+
+
+@pg_schema.parametrize()
+@FUZZ
+def test_control_plane_on_postgresql_never_answers_a_server_error(case: schemathesis.Case) -> None:
+    if _PG_SERVICE is None:
+        pg_dsn()  # skips, or fails under POLYTAG_REQUIRE_PG=1
+    _call(case, pg_schema.app)
