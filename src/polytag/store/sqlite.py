@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -19,6 +18,7 @@ from urllib.parse import parse_qs, urlparse
 from polytag.store import migrations
 from polytag.store.base import Tx
 from polytag.store.generation import SharedGeneration
+from polytag.store.readers import ThreadReaders
 from polytag.store.rows import Rows
 from polytag.store.writer import EVERY_APP, Locks, WriterHost
 
@@ -146,9 +146,9 @@ class SQLiteStore(WriterHost):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.synchronous = opts.get("synchronous", "FULL").upper()
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        # one reader per live thread, closed once its thread has ended (polytag.store.readers)
+        self._readers: ThreadReaders[SQLiteRows] = ThreadReaders(
+            lambda: SQLiteRows(_connect(self.path, self.synchronous)), lambda rows: rows.conn.close())
         self.migrate()
         self._shared = SharedGeneration(f"{path}-polytag")
         self._shared.bump()  # a process starting (after a crash, say): every cache reads anew
@@ -183,13 +183,7 @@ class SQLiteStore(WriterHost):
         return applied
 
     def read(self) -> SQLiteRows:
-        rows: SQLiteRows | None = getattr(self._local, "rows", None)
-        if rows is None:
-            conn = _connect(self.path, self.synchronous)
-            with self._lock:
-                self._readers.append(conn)
-            rows = self._local.rows = SQLiteRows(conn)
-        return rows
+        return self._readers.get()
 
     def _tx_backend(self) -> _SQLiteTxBackend:
         return _SQLiteTxBackend(self.path, self.synchronous)
@@ -197,8 +191,4 @@ class SQLiteStore(WriterHost):
     def close(self) -> None:
         self._writer.close()
         self._shared.close()
-        with self._lock:
-            for conn in self._readers:
-                with contextlib.suppress(sqlite3.ProgrammingError):  # closed by its thread already
-                    conn.close()
-            self._readers.clear()
+        self._readers.close()
