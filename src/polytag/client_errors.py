@@ -72,7 +72,8 @@ class InvalidError(ApiError, Invalid):
         super().__init__(status, problem)
         errors = self.member("errors", [])
         first = errors[0] if errors and isinstance(errors[0], dict) else {}
-        self.field = str(self.member("field", first.get("loc", "")))
+        where = "expr" if self.slug == "bad-expression" else first.get("loc", "")
+        self.field = str(self.member("field", where))
         self.reason = str(self.member("reason", first.get("type", self.slug or "bad_request")))
         self.value = self.member("token")
         self.position = self.member("position")
