@@ -3,6 +3,8 @@ fields, the same in process and over the network; an unreachable server is a Net
 
 from __future__ import annotations
 
+import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -42,7 +44,7 @@ def sdk(request: pytest.FixtureRequest) -> Client:
 
 
 def _app(sdk: Client) -> str:
-    name = f"surface-{id(sdk):x}-{__import__('secrets').token_hex(4)}"
+    name = f"surface-{id(sdk):x}-{secrets.token_hex(4)}"
     sdk.create_app(name)
     return name
 
@@ -192,4 +194,19 @@ def test_in_process_never_loads_starlette_test_client(tmp_path: Path) -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120, cwd=ROOT,
-                   env={**__import__("os").environ, "PYTHONPATH": str(ROOT / "src")})
+                   env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+
+
+def test_an_in_process_client_never_closed_lets_the_interpreter_exit(tmp_path: Path) -> None:
+    """Its lifespan ends when it is collected, or at exit (a hang here is a TimeoutExpired)."""
+    code = (
+        "import gc, threading\n"
+        "from polytag import Client, Settings, create_app\n"
+        f"c = Client.in_process(create_app(Settings(db='sqlite:///{tmp_path / 'n.db'}')))\n"
+        "c.create_app('x')\n"
+        f"d = Client.in_process(create_app(Settings(db='sqlite:///{tmp_path / 'm.db'}')))\n"
+        "d.create_app('y'); del d; gc.collect()\n"
+        "assert sum(t.name.startswith('asyncio-portal') for t in threading.enumerate()) == 1\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120, cwd=ROOT,
+                   env={**os.environ, "PYTHONPATH": str(ROOT / "src")})

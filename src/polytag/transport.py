@@ -15,6 +15,7 @@ and the HTTP parsing on both sides; no network is needed to call an app in the s
 from __future__ import annotations
 
 import contextlib
+import weakref
 from typing import Any
 
 import httpx
@@ -39,6 +40,9 @@ class InProcessTransport(httpx.BaseTransport):
             self._stack.close()
             raise
         self._asgi = httpx.ASGITransport(manager.app, raise_app_exceptions=False, client=client)
+        # a client never closed still ends the lifespan, when collected or at exit at the latest
+        # (the portal's loop is gone once the interpreter finalizes: closing then would hang)
+        self._finalizer = weakref.finalize(self, self._stack.close)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if self._asgi is None:
@@ -54,9 +58,8 @@ class InProcessTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         """End the app's lifespan and its event loop (idempotent)."""
-        if self._asgi is not None:
-            self._asgi = None  # type: ignore[assignment]
-            self._stack.close()
+        self._asgi = None  # type: ignore[assignment]
+        self._finalizer()
 
 
 async def _lifespan_of(app: Any) -> Any:
