@@ -206,7 +206,9 @@ def test_an_in_process_client_never_closed_lets_the_interpreter_exit(tmp_path: P
         "c.create_app('x')\n"
         f"d = Client.in_process(create_app(Settings(db='sqlite:///{tmp_path / 'm.db'}')))\n"
         "d.create_app('y'); del d; gc.collect()\n"
-        "assert sum(t.name.startswith('asyncio-portal') for t in threading.enumerate()) == 1\n"
+        "portals = [t.name for t in threading.enumerate() if t.name.startswith('asyncio-portal')]\n"
+        "assert len(portals) == 1, threading.enumerate()\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=120, cwd=ROOT,
-                   env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT,
+                         env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    assert run.returncode == 0, run.stderr[-3000:]
