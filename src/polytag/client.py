@@ -1,29 +1,29 @@
 """The Python SDK for the native API: `Client(base_url, admin_key)`, typed results, page iterators.
 
-`Client.in_process(asgi_app)` runs the same calls against an app in this process (no network),
-through starlette's TestClient (an httpx client over the ASGI app, lifespan included).
+`Client.in_process(asgi_app)` runs the same calls against an app in this process, without a
+network (polytag.transport). A refusal raises the neutral error it names, with its fields
+(polytag.client_errors); an unreachable server raises `NetworkError`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from polytag.client_errors import ApiError, NetworkError, call, reaching, refusal
+from polytag.transport import http_client
+
+if TYPE_CHECKING:
+    from polytag.control.sdk import Control
+
+__all__ = ["ApiError", "AppInfo", "BulkResult", "Client", "GroupInfo", "NetworkError", "Page",
+           "SubjectInfo", "TagInfo"]
+
 Expr = dict[str, Any] | str
-
-
-class ApiError(Exception):
-    """A problem+json answer: `status`, `type`, `detail` and the whole document as `problem`."""
-
-    def __init__(self, status: int, problem: dict[str, Any]) -> None:
-        super().__init__(f"{status} {problem.get('title', '')}: {problem.get('detail', '')}")
-        self.status = status
-        self.problem = problem
-        self.type = str(problem.get("type", ""))
-        self.detail = str(problem.get("detail", ""))
 
 
 @dataclass(frozen=True)
@@ -80,44 +80,32 @@ def _tag(d: dict[str, Any]) -> TagInfo:
 
 
 class Client:
-    """A client of one polytag server's native API (`/v1`)."""
+    """A client of one polytag server's native API (`/v1`); `control` is its control plane."""
 
     def __init__(self, base_url: str = "http://127.0.0.1:8080", admin_key: str | None = None,
                  transport: httpx.BaseTransport | None = None, http: httpx.Client | None = None,
                  timeout: float = 60.0) -> None:
-        headers = {"Authorization": f"Bearer {admin_key}"} if admin_key else {}
         if http is not None:
-            http.headers.update(headers)
+            if admin_key:
+                http.headers["Authorization"] = f"Bearer {admin_key}"
             self.http = http
         else:
-            self.http = httpx.Client(base_url=base_url, headers=headers, transport=transport, timeout=timeout)
-        self._exit: Any = None
-        self.control: Any = None
-        try:  # the control-plane SDK lives beside this one when installed
-            from polytag.control.sdk import Control  # type: ignore[import-not-found,unused-ignore]
-
-            self.control = Control(self.http)
-        except ImportError:
-            pass
+            self.http = http_client(base_url, admin_key, transport=transport, timeout=timeout)
 
     @classmethod
     def in_process(cls, app: Any, admin_key: str | None = None) -> Client:
         """A client of an ASGI app in this process (its lifespan runs until `close()`)."""
-        from starlette.testclient import TestClient
+        return cls(http=http_client(admin_key=admin_key, app=app))
 
-        # the call never leaves this process: it comes from loopback, to a loopback name (polytag.guard)
-        tc = TestClient(app, base_url="http://localhost", raise_server_exceptions=False, client=("127.0.0.1", 50000))
-        tc.__enter__()
-        client = cls(admin_key=admin_key, http=tc)  # type: ignore[arg-type]
-        client._exit = tc
-        return client
+    @cached_property
+    def control(self) -> Control:
+        """The control plane (`/_polytag/`) of the same server, over the same connection."""
+        from polytag.control.sdk import Control
+
+        return Control(self.http)
 
     def close(self) -> None:
-        if self._exit is not None:
-            self._exit.__exit__(None, None, None)
-            self._exit = None
-        else:
-            self.http.close()
+        self.http.close()
 
     def __enter__(self) -> Client:
         return self
@@ -127,14 +115,7 @@ class Client:
 
     # plumbing -----------------------------------------------------------------------
     def _call(self, method: str, path: str, **kw: Any) -> Any:
-        r = self.http.request(method, path, **kw)
-        if r.status_code >= 400:
-            try:
-                doc = r.json()
-            except ValueError:
-                doc = {"detail": r.text}
-            raise ApiError(r.status_code, doc if isinstance(doc, dict) else {"detail": doc})
-        return None if r.status_code == 204 else r.json()
+        return call(self.http, method, path, **kw)
 
     @staticmethod
     def _path(app: str, *rest: str) -> str:
@@ -232,11 +213,11 @@ class Client:
     def export(self, app: str, expr: Expr, fmt: str = "ndjson") -> Iterator[bytes]:
         """The audience with its tags as streamed NDJSON or CSV, chunk by chunk."""
         accept = "text/csv" if fmt == "csv" else "application/x-ndjson"
-        with self.http.stream("POST", self._path(app, "audiences", "export"), json={"expr": expr},
-                              headers={"Accept": accept}) as r:
+        with reaching(self.http), self.http.stream(
+                "POST", self._path(app, "audiences", "export"), json={"expr": expr}, headers={"Accept": accept}) as r:
             if r.status_code >= 400:
                 r.read()
-                raise ApiError(r.status_code, r.json())
+                raise refusal(r)
             yield from r.iter_bytes()
 
     def _pages(self, method: str, path: str, page_size: int) -> Iterator[str]:

@@ -1,37 +1,53 @@
-"""`Control`: the control plane from Python, over an `httpx.Client` (base_url and admin key set)."""
+"""`Control`: the control plane (`/_polytag/`) from Python, over an `httpx.Client`.
+
+`Control(url, admin_key)` to a server, `Control.in_process(app)` to an app in this process,
+`Control(http)` over an existing client (base_url and admin key set). A refusal raises the
+neutral error of its status with the server's message (polytag.client_errors).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
+from polytag.client_errors import ApiError, call
+from polytag.transport import http_client
 
-class ControlError(RuntimeError):
-    """The control plane refused a call (status and its message)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"{status}: {message}")
-        self.status, self.message = status, message
+# The name this module's refusals had before they were the SDK's errors: `status`, `message`.
+ControlError = ApiError
 
 
 class Control:
     """One method per `/_polytag/` endpoint; answers are the decoded JSON documents."""
 
-    def __init__(self, http: httpx.Client) -> None:
+    def __init__(self, http: httpx.Client | str = "http://127.0.0.1:8080", admin_key: str | None = None,
+                 timeout: float = 60.0) -> None:
+        if isinstance(http, str):
+            http = http_client(http, admin_key, timeout=timeout)
+        elif admin_key:
+            http.headers["Authorization"] = f"Bearer {admin_key}"
         self.http = http
+
+    @classmethod
+    def in_process(cls, app: Any, admin_key: str | None = None) -> Control:
+        """The control plane of an ASGI app in this process (its lifespan runs until `close()`)."""
+        return cls(http_client(admin_key=admin_key, app=app))
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> Control:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _do(self, method: str, path: str, json: Any = None, params: dict[str, Any] | None = None) -> Any:
         query = {k: v for k, v in (params or {}).items() if v is not None}
-        resp = self.http.request(method, "/_polytag" + path, json=json, params=query)
-        if resp.status_code >= 400:
-            try:
-                message = str(resp.json().get("error", resp.text))
-            except ValueError:
-                message = resp.text
-            raise ControlError(resp.status_code, message)
-        return resp.json()
+        return call(self.http, method, "/_polytag" + path, json=json, params=query)
 
     def health(self) -> dict[str, Any]:
         return dict(self._do("GET", "/health"))
@@ -80,7 +96,7 @@ class Control:
         return list(self._do("GET", "/faults")["faults"])
 
     def remove_fault(self, fault_id: str) -> None:
-        self._do("DELETE", f"/faults/{fault_id}")
+        self._do("DELETE", "/faults/" + quote(str(fault_id), safe=""))
 
     def clear_faults(self, app: str | None = None) -> None:
         self._do("DELETE", "/faults", params={"app": app})
