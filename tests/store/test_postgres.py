@@ -149,7 +149,7 @@ def test_the_urls_connect_timeout_wins_over_the_default(monkeypatch: pytest.Monk
         seen.append(psycopg.conninfo.make_conninfo(conninfo, **kwargs))
         return None
 
-    monkeypatch.setattr(postgres.psycopg, "connect", fake_connect)
+    monkeypatch.setattr(postgres.connection.psycopg, "connect", fake_connect)
     postgres.connect("postgresql://u@h1,h2/db?connect_timeout=2", "s")
     postgres.connect("postgresql://u@h1/db", "s")
     assert [psycopg.conninfo.conninfo_to_dict(c)["connect_timeout"] for c in seen] == ["2", "10"]
@@ -205,7 +205,7 @@ def test_lock_wait_past_the_timeout_is_unavailable(
     backend = store.writer._backend  # type: ignore[attr-defined]
     backend.close()
     backend.conn = None
-    monkeypatch.setattr(postgres, "_LOCK_TIMEOUT", "200ms")
+    monkeypatch.setattr(postgres.tx, "_LOCK_TIMEOUT", "200ms")
     with postgres.admin_connection(store.url) as holder:
         holder.execute("SELECT pg_advisory_lock(%s)", (postgres.lock_key(store.schema, "write"),))
         with pytest.raises(Unavailable):
@@ -261,7 +261,7 @@ def test_a_busy_database_is_the_dialects_system_error_not_a_500(
     from polytag.config import Settings
     from polytag.core.service import Service
 
-    monkeypatch.setattr(postgres, "_LOCK_TIMEOUT", "200ms")
+    monkeypatch.setattr(postgres.tx, "_LOCK_TIMEOUT", "200ms")
     found = dialects.discover()
     svc = Service(open_store(pg_url), dialects.presets(found))
     app_doc = {"dialect": "wechat", "appid": "wx00000000000busy1", "secret": "busy-secret",
