@@ -13,6 +13,7 @@ from psycopg_pool import ConnectionPool
 from polytag.errors import Unavailable
 from polytag.store import migrations
 from polytag.store.postgres.connection import connect, parse_url
+from polytag.store.postgres.generation import PgGeneration
 from polytag.store.postgres.rows import PgReadRows
 from polytag.store.postgres.tx import _PgTxBackend, lock_key
 from polytag.store.writer import WriterHost
@@ -33,6 +34,8 @@ class PostgresStore(WriterHost):
             kwargs={"autocommit": True, "options": f"-c search_path={self.schema}"},
             timeout=30.0,
         )
+        self._generation = PgGeneration(self)
+        self.database_generation = self._generation
         self._start_writer()
 
     def migrate(self) -> list[int]:
@@ -94,6 +97,7 @@ class PostgresStore(WriterHost):
 
     def close(self) -> None:
         self._writer.close()
+        self._generation.close()
         with self._lock:
             for rows in self._readers:
                 with contextlib.suppress(psycopg.Error):

@@ -13,6 +13,7 @@ import psycopg
 from polytag.errors import Unavailable
 from polytag.store.base import Tx
 from polytag.store.postgres.connection import TRANSIENT, connect
+from polytag.store.postgres.generation import BUMP
 from polytag.store.postgres.rows import PgRows, _params, pg_sql
 from polytag.store.writer import EVERY_APP, Locks, covers
 
@@ -204,6 +205,13 @@ class _PgTxBackend:
             conn.execute(sql)
         except TRANSIENT:
             log.warning("write connection failed during %s", sql)
+
+    def bump_generation(self) -> None:
+        """The group may have changed an app or a token: move the database's generation in this
+        transaction, sent with the COMMIT (see polytag.store.postgres.generation). The row's lock
+        is held from this UPDATE to the COMMIT in the same pipeline, so such groups of different
+        apps wait for each other only that long."""
+        self.queued.append((BUMP, [()], False))
 
     def savepoint(self) -> None:
         """Opened lazily by `PgTx` with the op's first statement."""
