@@ -11,8 +11,9 @@ apps thus commit in parallel, groups of one app one after another.
 
 Round trips: BEGIN and the locks go in one pipeline; an op's savepoint rides with its first
 statement; the group's own writes (log rows, the app's head, tag versions) are queued and
-sent in one pipeline with the RELEASE owed and the COMMIT; inside a group, the app's head
-is read once until the group writes again.
+sent in one pipeline with the RELEASE owed and the COMMIT; the head of
+each locked app is read with BEGIN and kept until the group writes again. A group that may
+change an app or a token moves the database's generation (`generation`) in the same pipeline.
 
 `postgresql://USER@HOST:PORT/DB?schema=NAME` keeps polytag's tables in schema NAME (created
 on first start), so several deployments or test runs can share one database. libpq's multi-host
@@ -23,7 +24,8 @@ Database errors become `Unavailable` (the dialects' "system busy"); reads are re
 on a fresh connection, and a group whose connection broke fails as a whole, never in part.
 
 Modules: `connection` (URL, connecting, admin helpers), `rows` (reads), `tx` (the write
-connection: locks, savepoints, pipeline), `store` (PostgresStore).
+connection: locks, savepoints, pipeline), `generation` (the database's generation, read
+off the event loop), `store` (PostgresStore).
 """
 
 from polytag.store.postgres.connection import (

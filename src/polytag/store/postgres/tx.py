@@ -15,9 +15,11 @@ from polytag.store.base import Tx
 from polytag.store.postgres.connection import TRANSIENT, connect
 from polytag.store.postgres.generation import BUMP
 from polytag.store.postgres.rows import PgRows, _params, pg_sql
+from polytag.store.rows.apps import APP_HEAD
 from polytag.store.writer import EVERY_APP, Locks, covers
 
 log = logging.getLogger("polytag.store")
+_APP_HEAD = pg_sql(APP_HEAD)
 _LOCK_TIMEOUT = "30s"  # how long a writer waits for another process's group before "busy"
 
 
@@ -59,9 +61,9 @@ class PgTx(PgRows, Tx):
     the savepoint (it costs no extra round trip), and the RELEASE owed by the op before rides
     along as well (COMMIT releases the last one). The group's own writes (`group_writes`: the
     `before_commit` hooks) are queued and sent with the COMMIT, in one pipeline; a read among
-    them sends what is queued first. The head of a locked app is read once and kept until
-    this transaction writes again or rolls back to a savepoint: no other writer can move it
-    while the lock is held.
+    them sends what is queued first. The head of a locked app is read with BEGIN (off the
+    event loop) and kept until this transaction writes again or rolls back to a savepoint,
+    then read once more: no other writer can move it while the lock is held.
     """
 
     def __init__(self, conn: psycopg.Connection[Any], backend: _PgTxBackend) -> None:
@@ -153,7 +155,7 @@ class _PgTxBackend:
         self.owes_release = False  # the last op's savepoint, released with the next statement
         self.locks: Locks = EVERY_APP  # what the open group holds
         self.queued: Queued = []  # group writes waiting for the COMMIT's pipeline
-        self.heads: dict[int, Any] = {}  # app_head of locked apps, read since this group last wrote
+        self.heads: dict[int, Any] = {}  # app_head of locked apps, read at BEGIN or since this group last wrote
 
     def _connection(self) -> psycopg.Connection[Any]:
         if self.conn is None or self.conn.closed or self.conn.broken:
@@ -181,6 +183,7 @@ class _PgTxBackend:
         for attempt in (1, 2):
             conn = self._connection()
             try:
+                heads: list[tuple[int, psycopg.Cursor[Any]]] = []
                 with conn.pipeline():
                     conn.execute("BEGIN")
                     if locks is None:  # EVERY_APP
@@ -189,6 +192,11 @@ class _PgTxBackend:
                         conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", (self.lock,))
                         for app_id in sorted(locks):
                             conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", app_lock(self.schema, app_id))
+                        # each app's head, read under its lock, off the event loop: ops need it first
+                        heads = [(app_id, conn.execute(_APP_HEAD, (app_id,))) for app_id in locks]
+                for app_id, cur in heads:
+                    row = cur.fetchone()
+                    self.heads[app_id] = None if row is None else tuple(row)
                 return PgTx(conn, self)
             except TRANSIENT:
                 self.rollback()
