@@ -7,6 +7,9 @@ keeps the revoked-token and changed-limits cases across two Services.
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +18,9 @@ import pytest
 
 from polytag import dialects, seed
 from polytag.core.service import Service
+from polytag.errors import Unauthorized
 from polytag.store import open_store
+from polytag.store.postgres.generation import PgGeneration
 
 APP = {"dialect": "wechat", "appid": "wx00000000000fresh1", "secret": "fresh-secret", "followers": ["f1"]}
 
@@ -92,3 +97,117 @@ def test_a_membership_write_keeps_the_caches(sqlite_services: tuple[Service, Ser
     one.tokens.check(issued.token, {"token": 7200})
     one.apps.by_id(app.id)
     assert counts == before
+
+
+# PostgreSQL: a copy of a token and its app, exact while the database's generation holds ------
+@pytest.fixture
+def pg_services() -> Iterator[tuple[Service, Service, dict[str, int]]]:
+    """Two Services (standing for two processes, on any hosts) on one PostgreSQL schema."""
+    from tests.conftest import pg_dsn
+
+    pytest.importorskip("psycopg")
+    from polytag.store.postgres import drop_schema
+
+    dsn = pg_dsn()
+    url = f"{dsn}{'&' if '?' in dsn else '?'}schema=pt_{uuid.uuid4().hex[:16]}"
+    try:
+        yield from two_services(url)
+    finally:
+        drop_schema(url)
+
+
+def counted(service: Service) -> dict[str, int]:
+    """Counts the joined token + app reads that reach the database."""
+    database = service.store.database_generation
+    assert database is not None
+    counts = {"joined": 0}
+    read = database.token_and_app
+
+    def token_and_app(h: str) -> Any:
+        counts["joined"] += 1
+        return read(h)
+
+    database.token_and_app = token_and_app  # type: ignore[method-assign]
+    return counts
+
+
+def authenticate(service: Service, token: str, ttl: dict[str, int]) -> tuple[tuple[int, str], str]:
+    """What the WeChat dialect does per call on PostgreSQL: (app_id, kind) and the app's name."""
+
+    async def call() -> tuple[tuple[int, str], str]:
+        got = await service.tokens.with_app_now(token)
+        if got is None:
+            raise Unauthorized("invalid")
+        return service.tokens.check(token, ttl, got[0]), service.apps.of_row(got[1]).name
+
+    return asyncio.run(call())
+
+
+def test_postgresql_serves_a_token_copy_until_any_process_writes_a_token_or_an_app(
+    pg_services: tuple[Service, Service, dict[str, int]],
+) -> None:
+    one, other, _ = pg_services
+    app = one.apps.get(APP["appid"])
+    tag = one.write_sync(lambda tx: one.tags.create(tx, app, "vip"))
+    ttl = {"token": 7200}
+    issued = one.write_sync(lambda tx: one.tokens.issue(tx, app.id, "token", 7200, 300))
+    reads = counted(other)
+    for _ in range(3):
+        assert authenticate(other, issued.token, ttl) == ((app.id, "token"), APP["appid"])
+    assert reads == {"joined": 1}
+    # a membership write (pure) changes no app and no token: the copy still serves
+    one.store.submit(lambda tx: one.tag_subjects(tx, app, tag.ext_id, ["f1"]), pure=True).result(60)
+    assert authenticate(other, issued.token, ttl)[0] == (app.id, "token")
+    assert reads == {"joined": 1}
+    # the app changes through the first process: the other sees the new row at once
+    one.write_sync(lambda tx: tx.update_app(app.id, "h2", "s2", '{"wrong_secret_code": 40001}'))
+    assert authenticate(other, issued.token, ttl)[0] == (app.id, "token")
+    assert reads == {"joined": 2}
+    # the first process issues a token with no overlap: the old one is refused by the other at once
+    one.write_sync(lambda tx: one.tokens.issue(tx, app.id, "token", 7200, 0))
+    with pytest.raises(Unauthorized):
+        authenticate(other, issued.token, ttl)
+    assert reads == {"joined": 3}
+    with pytest.raises(Unauthorized):  # and on every later call (the refused copy is not kept)
+        authenticate(other, issued.token, ttl)
+
+
+def test_postgresql_generation_reads_are_shared_and_begin_after_their_callers_ask(
+    pg_services: tuple[Service, Service, dict[str, int]],
+) -> None:
+    """Callers that ask while a read is in flight wait for the next one: the one in flight may
+    have read the row before a write their caller already heard about."""
+    one, other, _ = pg_services
+    database = other.store.database_generation
+    assert isinstance(database, PgGeneration)
+    real_read = database._read
+    has_read, release = threading.Event(), threading.Event()
+    reads = []
+
+    def held_read() -> int:
+        value = real_read()
+        reads.append(value)
+        if len(reads) == 1:
+            has_read.set()
+            release.wait(60)
+        return value
+
+    database._read = held_read  # type: ignore[method-assign]
+
+    async def scenario() -> tuple[int, int, list[int]]:
+        first = asyncio.ensure_future(database.now())
+        await asyncio.to_thread(has_read.wait, 60)  # the first read has its value, not yet delivered
+        await asyncio.to_thread(new_app_of, one)  # a write the next caller heard about
+        later = [asyncio.ensure_future(database.now()) for _ in range(20)]
+        await asyncio.sleep(0)
+        release.set()
+        return await first, (await asyncio.gather(*later))[0], [await f for f in later]
+
+    first, second, all_later = asyncio.run(scenario())
+    assert first == reads[0]
+    assert second != first and set(all_later) == {second}  # each saw the write it heard about
+    assert len(reads) == 2  # 21 callers, two reads
+
+
+def new_app_of(service: Service) -> None:
+    service.store.write(lambda tx: tx.insert_app("wechat", "another", "h", "s", "{}", 1.0))

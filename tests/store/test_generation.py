@@ -2,7 +2,8 @@
 
 Every write group that may change an app or a token moves it before its caller hears back;
 a `pure` group (memberships only) leaves it alone. On SQLite every process (here: every store
-opened on the file) sees the same counter; PostgreSQL has none, and its caches are off.
+opened on the file) sees the same counter; PostgreSQL keeps it in a row of the database
+(tests/core/test_fresh_caches.py: the token copies it keeps exact).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ LOOP_TURNS_WITHIN = 10.0  # seconds for 20 turns of 1 ms: only a loop stuck on t
 def test_a_group_moves_the_generation_unless_every_op_is_pure(writer_store: Store) -> None:
     gen = writer_store.generation
     if writer_store.backend == "postgresql":
-        assert gen is None  # replicas may run on other hosts: nothing to share, nothing cached
+        assert gen is None  # replicas may run on other hosts: nothing to share in memory
+        _database_generation_moves_unless_every_op_is_pure(writer_store)
         return
     assert gen is not None
     before = gen.value
@@ -42,6 +44,30 @@ def test_a_group_moves_the_generation_unless_every_op_is_pure(writer_store: Stor
     with pytest.raises(ValueError):  # a failed op may have written before it failed: move anyway
         writer_store.submit(fails).result(WAIT)
     assert gen.value > after_app
+
+
+def _database_generation_moves_unless_every_op_is_pure(store: Store) -> None:
+    """PostgreSQL keeps it in a row, moved in the transaction of the group that may have changed
+    an app or a token; every value is a new one (a transaction id)."""
+
+    def value() -> int:
+        return int(store.read()._scalar("SELECT value FROM generation"))
+
+    seen = [value()]
+    store.submit(lambda tx: None, pure=True).result(WAIT)
+    assert value() == seen[-1]
+    app_id = new_app(store)
+    assert value() not in seen
+    seen.append(value())
+    store.submit(lambda tx: tx.set_counter(app_id, "mseq", 1), pure=True).result(WAIT)
+    assert value() == seen[-1]
+
+    def fails(tx: Tx) -> None:
+        raise ValueError("refused")
+
+    with pytest.raises(ValueError):
+        store.submit(fails).result(WAIT)
+    assert value() not in seen
 
 
 def test_every_store_on_one_sqlite_file_shares_the_counter(tmp_path: Path) -> None:

@@ -149,7 +149,7 @@ def test_the_urls_connect_timeout_wins_over_the_default(monkeypatch: pytest.Monk
         seen.append(psycopg.conninfo.make_conninfo(conninfo, **kwargs))
         return None
 
-    monkeypatch.setattr(postgres.psycopg, "connect", fake_connect)
+    monkeypatch.setattr(postgres.connection.psycopg, "connect", fake_connect)
     postgres.connect("postgresql://u@h1,h2/db?connect_timeout=2", "s")
     postgres.connect("postgresql://u@h1/db", "s")
     assert [psycopg.conninfo.conninfo_to_dict(c)["connect_timeout"] for c in seen] == ["2", "10"]
@@ -205,7 +205,7 @@ def test_lock_wait_past_the_timeout_is_unavailable(
     backend = store.writer._backend  # type: ignore[attr-defined]
     backend.close()
     backend.conn = None
-    monkeypatch.setattr(postgres, "_LOCK_TIMEOUT", "200ms")
+    monkeypatch.setattr(postgres.tx, "_LOCK_TIMEOUT", "200ms")
     with postgres.admin_connection(store.url) as holder:
         holder.execute("SELECT pg_advisory_lock(%s)", (postgres.lock_key(store.schema, "write"),))
         with pytest.raises(Unavailable):
@@ -261,7 +261,7 @@ def test_a_busy_database_is_the_dialects_system_error_not_a_500(
     from polytag.config import Settings
     from polytag.core.service import Service
 
-    monkeypatch.setattr(postgres, "_LOCK_TIMEOUT", "200ms")
+    monkeypatch.setattr(postgres.tx, "_LOCK_TIMEOUT", "200ms")
     found = dialects.discover()
     svc = Service(open_store(pg_url), dialects.presets(found))
     app_doc = {"dialect": "wechat", "appid": "wx00000000000busy1", "secret": "busy-secret",
@@ -333,7 +333,9 @@ def test_group_writes_go_with_the_commit_and_a_failing_one_fails_the_group(
     assert store.read().app_head(a) == (3, 0, 7, 0)
 
 
-def test_an_apps_head_is_read_once_per_group_until_the_group_writes(store: postgres.PostgresStore) -> None:
+def test_an_apps_head_is_read_with_begin_and_again_only_after_the_group_writes(
+    store: postgres.PostgresStore,
+) -> None:
     a = new_app(store)
     statements: list[str] = []
 
@@ -356,14 +358,15 @@ def test_an_apps_head_is_read_once_per_group_until_the_group_writes(store: postg
 
     heads = store.submit(op, app=a).result(WAIT)
     assert heads == [(0, 0, 0, 0), (0, 0, 0, 0), (0, 0, 4, 0)]
-    assert sum("FROM apps" in s for s in statements) == 2
+    assert sum("FROM apps" in s for s in statements) == 1  # BEGIN's pipeline read the first
 
 
 def test_a_vendor_call_reads_its_token_and_app_in_one_statement(
     pg_url: str, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """PostgreSQL caches neither tokens nor apps: a call reads both with one statement (the
-    control plane's app hint and authentication share it), and still refuses a revoked token."""
+    """A call reads its token and app with one statement (the control plane's app hint and
+    authentication share it); later calls use that copy while the database's generation holds,
+    and a revoked token is refused at once."""
     from starlette.testclient import TestClient
 
     from polytag import dialects, seed
@@ -392,5 +395,9 @@ def test_a_vendor_call_reads_its_token_and_app_in_one_statement(
         assert [t["name"] for t in got["tags"]][-1] == "t"
         assert sum("FROM tokens" in s for s in statements) == 1, statements
         assert not any("secret_hash" in s and "FROM tokens" not in s for s in statements), statements  # no app read
+        statements.clear()
+        assert client.get("/cgi-bin/tags/get", params={"access_token": token}).json()["tags"]
+        assert not any("FROM tokens" in s for s in statements), statements  # the copy served
+        assert any("FROM generation" in s for s in statements), statements  # checked against the row
         svc.store.write(lambda tx: tx.cap_token_expiry(svc.apps.get(app_doc["appid"]).id, "token", 0.0, ""))
         assert client.get("/cgi-bin/tags/get", params={"access_token": token}).json()["errcode"] == 40001  # revoked

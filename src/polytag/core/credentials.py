@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from polytag.core.clock import Clock
-from polytag.core.fresh import Fresh
+from polytag.core.fresh import MAX_ENTRIES, Fresh
 from polytag.core.ids import random_token, token_hash
 from polytag.errors import Unauthorized
 from polytag.store import Store, Tx
+
+TokenRow = tuple[int, str, float, float]  # (app_id, kind, issued_at, expires_at)
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,8 @@ class Tokens:
         self.clock = clock
         # token -> its row; keyed by the token itself, so a hit costs no hashing
         self._rows: Fresh[str, tuple[int, str, float, float]] = Fresh(store.generation)
+        # token -> (database generation, (its row, its app's row)) read together (PostgreSQL)
+        self._joined: dict[str, tuple[int, tuple[TokenRow, tuple[Any, ...]]]] = {}
 
     def issue(self, tx: Tx, app_id: int, kind: str, ttl: int, overlap: int, reissue: bool = False) -> Issued:
         """A new token; earlier ones of the same kind stay valid for `overlap` seconds at most.
@@ -53,6 +57,30 @@ class Tokens:
         if got is None:
             return None
         return (int(got[0]), str(got[1]), float(got[2]), float(got[3])), tuple(got[4:])
+
+    async def with_app_now(self, token: str) -> tuple[TokenRow, tuple[Any, ...]] | None:
+        """`with_app`, as exact as a read begun now, from a copy while it is exact (PostgreSQL).
+
+        The copy was read together with the database's generation; it serves while a read of the
+        generation begun after this call (shared with concurrent callers, off the event loop)
+        finds the same value: no write to an app or a token has committed since, in any process.
+        A store without a database generation reads the rows (`with_app`)."""
+        database = self.store.database_generation
+        if database is None:
+            return self.with_app(token)
+        generation = await database.now()
+        hit = self._joined.get(token)
+        if hit is not None and hit[0] == generation:
+            return hit[1]
+        got = database.token_and_app(token_hash(token))
+        if got is None:
+            return None  # an unknown token is not remembered: it costs the caller a read
+        read_at, row = got
+        out = (int(row[0]), str(row[1]), float(row[2]), float(row[3])), tuple(row[4:])
+        if len(self._joined) >= MAX_ENTRIES:
+            self._joined.clear()
+        self._joined[token] = (read_at, out)
+        return out
 
     def check(self, token: str, kind_ttl: dict[str, int],
               row: tuple[int, str, float, float] | None = None) -> tuple[int, str]:

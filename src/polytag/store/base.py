@@ -6,7 +6,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, Protocol, TypeVar
 
-from polytag.store.generation import Generation
+from polytag.store.generation import DatabaseGeneration, Generation
 from polytag.store.rows import Rows
 
 T = TypeVar("T")
@@ -36,6 +36,7 @@ class Store(Protocol):
     backend: str
     url: str
     generation: Generation | None  # shared by every process, moved by writes to apps or tokens (or None)
+    database_generation: DatabaseGeneration | None  # the same, kept in the database (PostgreSQL) or None
 
     def read(self) -> Rows:
         """Rows on a connection of the calling thread, autocommit, for reads."""

@@ -10,7 +10,9 @@ from several processes are serialized by an advisory lock on the file; opening t
 bumps it too.
 
 PostgreSQL replicas may run on other hosts, so that backend has no shared counter: its
-caches are off, and every call reads its rows.
+`Fresh` caches are off. Its database keeps a generation row instead (`DatabaseGeneration`,
+polytag.store.postgres.generation), which a caller reads, off the event loop, to know whether a
+copy of a token and its app is still exact.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import fcntl
 import mmap
 import os
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class Generation(Protocol):
@@ -26,6 +28,18 @@ class Generation(Protocol):
     def value(self) -> int: ...
 
     def bump(self) -> None: ...
+
+
+class DatabaseGeneration(Protocol):
+    """A generation kept in the database, moved in the same transaction as a change to an app
+    or a token. `now()` reads it after the call began; `token_and_app` reads a token's row, its
+    app's row and the generation they are exact under, in one statement."""
+
+    async def now(self) -> int: ...
+
+    def token_and_app(self, token_hash: str) -> tuple[int, tuple[Any, ...]] | None: ...
+
+    def close(self) -> None: ...
 
 
 class SharedGeneration:

@@ -32,7 +32,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
 from polytag.errors import Unavailable
-from polytag.store.generation import Generation
+from polytag.store.generation import DatabaseGeneration, Generation
 
 log = logging.getLogger("polytag.store")
 
@@ -60,7 +60,8 @@ def covers(locks: Locks, app: int | None) -> bool:
 class TxBackend(Protocol):
     """What a writer needs of a backend's write connection. A backend may also offer
     `try_begin(locks)`: BEGIN if that needs no waiting, else None (the loop writer uses it),
-    and `one_writer = True`: its BEGIN locks every app whatever it is asked for (SQLite)."""
+    `one_writer = True`: its BEGIN locks every app whatever it is asked for (SQLite), and
+    `bump_generation()`: an impure group moves the database's own generation before COMMIT."""
 
     def begin(self, locks: Locks = EVERY_APP) -> Any: ...  # returns the Tx for this group, `locks` held
     def savepoint(self) -> None: ...
@@ -105,12 +106,18 @@ def run_ops(backend: TxBackend, tx: Any, batch: list[Item]) -> list[Outcome]:
     return outcomes
 
 
-def before_commit(generation: Generation | None, pure: bool) -> None:
+def before_commit(backend: TxBackend, generation: Generation | None, pure: bool) -> None:
     """An impure group moves the generation before its COMMIT too: were this process to die
     between COMMIT and the bump in `finish`, caches that read before COMMIT are already stale.
-    (One that read between this bump and COMMIT is made stale by `finish`'s.)"""
-    if generation is not None and not pure:
+    (One that read between this bump and COMMIT is made stale by `finish`'s.) A backend whose
+    database keeps a generation of its own (PostgreSQL) moves it inside the transaction."""
+    if pure:
+        return
+    if generation is not None:
         generation.bump()
+    bump = getattr(backend, "bump_generation", None)
+    if bump is not None:
+        bump()
 
 
 def finish(backend: TxBackend, tx: Any, outcomes: list[Outcome], commit_error: BaseException | None,
@@ -210,7 +217,7 @@ class GroupWriter:
         pure = all(item[2] for item in live)
         try:
             outcomes = run_ops(self._backend, tx, live)
-            before_commit(self._generation, pure)
+            before_commit(self._backend, self._generation, pure)
             self._backend.commit()
         except Exception as exc:
             error = exc
@@ -299,7 +306,7 @@ class LoopWriter:
             finish(self._backend, tx, [(item[1], None, None) for item in batch], exc, self._generation, pure)
             self._next()
             return
-        before_commit(self._generation, pure)
+        before_commit(self._backend, self._generation, pure)
         done = self._loop.run_in_executor(self._pool, self._backend.commit)
         done.add_done_callback(lambda d: self._committed(d, tx, outcomes, pure))
 
@@ -332,6 +339,7 @@ class WriterHost:
     _writer: GroupWriter
     _loop_writer: LoopWriter | None = None
     generation: Generation | None = None  # moved by write groups that may change apps or tokens
+    database_generation: DatabaseGeneration | None = None  # the same, in the database (PostgreSQL)
 
     def _tx_backend(self) -> TxBackend:
         raise NotImplementedError

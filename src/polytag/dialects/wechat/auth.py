@@ -36,7 +36,7 @@ async def authenticate(call: Call) -> App:
     svc = call.service
     row, hint = call.token_row, call.app_hint  # read by this call already (the control plane's faults)
     if row is None and svc.store.generation is None:  # nothing cached (PostgreSQL): token and app in one read
-        got = svc.tokens.with_app(token)
+        got = await svc.tokens.with_app_now(token)
         if got is None:
             raise Unauthorized("invalid")
         row, hint = got[0], svc.apps.of_row(got[1])

@@ -7,6 +7,7 @@ from typing import Any
 from polytag.store.rows.base import Executor, Row
 
 APP_COLS = "app_id, dialect, name, secret_hash, secret, config, created_at"
+APP_HEAD = "SELECT mseq, next_subject, next_tag, folded_seq FROM apps WHERE app_id = ?"
 
 
 class AppRows(Executor):
@@ -46,9 +47,7 @@ class AppRows(Executor):
 
     def app_head(self, app_id: int) -> Row | None:
         """(mseq, next_subject, next_tag, folded_seq): what a cache compares itself with."""
-        return self._one(
-            "SELECT mseq, next_subject, next_tag, folded_seq FROM apps WHERE app_id = ?", (app_id,)
-        )
+        return self._one(APP_HEAD, (app_id,))
 
     def bump_counter(self, app_id: int, column: str, by: int = 1) -> int:
         """Add `by` to a counter column and return its value before the bump."""
