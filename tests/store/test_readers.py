@@ -76,3 +76,32 @@ def test_sqlite_does_not_keep_a_connection_per_thread_that_ever_read(tmp_path: P
         assert _open_fds_on(path) <= 3  # the writer, a migration-free reader or two; never 40
     finally:
         store.close()
+
+
+def test_postgresql_threads_in_turn_do_not_exhaust_the_pool() -> None:
+    """40 threads read one after another through a pool of 2: each ended thread's connection goes
+    back to the pool (before, the third thread waited 30 s for a connection and got a 503)."""
+    import uuid
+
+    from polytag.store.postgres import PostgresStore, drop_schema
+    from tests.conftest import pg_dsn
+
+    dsn = pg_dsn()
+    url = f"{dsn}{'&' if '?' in dsn else '?'}schema=pt_{uuid.uuid4().hex[:16]}"
+    store = PostgresStore(url, pool_size=2)
+    store._pool.timeout = 2.0  # a leak would show as a refusal after 2 s, not 30
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            store.read().apps()
+        except BaseException as exc:  # noqa: BLE001  (recorded for the assertion)
+            errors.append(exc)
+
+    try:
+        for _ in range(40):
+            _in_thread(read)
+        assert errors == []
+    finally:
+        store.close()
+        drop_schema(url)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 from typing import Any
 
@@ -16,6 +15,7 @@ from polytag.store.postgres.connection import connect, parse_url
 from polytag.store.postgres.generation import PgGeneration
 from polytag.store.postgres.rows import PgReadRows
 from polytag.store.postgres.tx import _PgTxBackend, lock_key
+from polytag.store.readers import ThreadReaders
 from polytag.store.writer import WriterHost
 
 
@@ -25,9 +25,8 @@ class PostgresStore(WriterHost):
     def __init__(self, url: str, pool_size: int = 16) -> None:
         self.url = url
         self.conninfo, self.schema = parse_url(url)
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._readers: list[PgReadRows] = []
+        # one reader per live thread, given back once its thread has ended (polytag.store.readers)
+        self._readers: ThreadReaders[PgReadRows] = ThreadReaders(self._new_reader, self._release)
         self.migrate()
         self._pool: ConnectionPool[Any] = ConnectionPool(
             self.conninfo, min_size=1, max_size=pool_size, open=True, name=f"polytag-{self.schema}",
@@ -67,16 +66,20 @@ class PostgresStore(WriterHost):
         return applied
 
     def read(self) -> PgReadRows:
-        rows: PgReadRows | None = getattr(self._local, "rows", None)
-        if rows is None:
-            try:
-                rows = PgReadRows(self)
-            except psycopg.Error as exc:  # pool timeout or no server
-                raise Unavailable(f"database unavailable: {exc}") from exc
-            with self._lock:
-                self._readers.append(rows)
-            self._local.rows = rows
-        return rows
+        return self._readers.get()
+
+    def _new_reader(self) -> PgReadRows:
+        try:
+            return PgReadRows(self)
+        except psycopg.Error as exc:  # pool timeout or no server
+            raise Unavailable(f"database unavailable: {exc}") from exc
+
+    def _release(self, rows: PgReadRows) -> None:
+        with contextlib.suppress(psycopg.Error):
+            if rows.pooled:
+                self._pool.putconn(rows.conn)
+            else:
+                rows.conn.close()
 
     def _replace(self, rows: PgReadRows) -> None:
         """Drop a broken read connection and connect afresh, to whichever host accepts writes now.
@@ -98,13 +101,6 @@ class PostgresStore(WriterHost):
     def close(self) -> None:
         self._writer.close()
         self._generation.close()
-        with self._lock:
-            for rows in self._readers:
-                with contextlib.suppress(psycopg.Error):
-                    if rows.pooled:
-                        self._pool.putconn(rows.conn)
-                    else:
-                        rows.conn.close()
-            self._readers.clear()
+        self._readers.close()
         self._pool.close()
 
