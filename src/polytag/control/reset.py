@@ -118,10 +118,5 @@ class Resetter:
             drop_group_view(tx, app.id)
 
     def forget(self, app: App) -> None:
-        from polytag.core.im import im
-
-        svc = self.svc
-        svc.memberships.forget(app.id)
-        svc.subjects.forget(app.id)
-        svc.apps.invalidate(app.id)
-        im(svc).quotas.reset(app.id)
+        """The Service's in-memory state about the app, whatever its dialects' parts keep."""
+        self.svc.forget(app.id)

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from polytag.core.im import im
 from polytag.core.models import App
 from polytag.core.pushes import Condition
 from polytag.dialects import Call, Endpoint, VendorError
 from polytag.dialects.tencent_im import body
 from polytag.dialects.tencent_im.errors import MESSAGES, PUSH_FAMILY, envelope
+from polytag.dialects.tencent_im.parts import im
 
 ACCOUNTS = "im_open_login_svc"
 PUSH_BODY_MAX = 10 * 1024  # 90056
