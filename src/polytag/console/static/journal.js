@@ -2,7 +2,7 @@
 // clear) and the injected faults (list, add, remove), from /_polytag/.
 
 import { del, get, post, query, seg } from "./api.js";
-import { badge, clear, confirmButton, dialectBadge, errorSlot, flash, h, num, pageHeader, table } from "./ui.js";
+import { badge, clear, confirmButton, dialectBadge, errorSlot, flash, h, num, pageHeader, rememberHues, table } from "./ui.js";
 
 const P = "/_polytag";
 
@@ -13,6 +13,7 @@ function hashParams() {
 
 async function choices() {
   const [apps, health] = await Promise.all([get("/v1/apps").catch(() => []), get(`${P}/health`).catch(() => ({ dialects: [] }))]);
+  rememberHues(apps);
   return { apps: apps.map((a) => a.name), dialects: health.dialects || [] };
 }
 
@@ -80,7 +81,7 @@ function entriesTable(entries) {
     } },
     { title: "ms", cls: "num", cell: (e) => e.latency_ms.toFixed(1) },
   ], entries, {
-    empty: "No calls match. Vendor calls (WeChat /cgi-bin, Tencent IM /v4, JuziBot /api/v1) appear here as they arrive.",
+    empty: "No calls match. Vendor calls appear here as they arrive.",
     rowAttrs: (e) => ({ class: "expandable", tabindex: "0", dataset: { id: String(e.id), path: e.path }, "aria-expanded": "false" }),
   });
   const byId = new Map(entries.map((e) => [String(e.id), e]));

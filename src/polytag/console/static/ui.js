@@ -96,8 +96,16 @@ export function badge(text, kind = "") {
   return h("span", { class: `badge ${kind ? `badge-${kind}` : ""}` }, text);
 }
 
+// Badge colours by dialect, learnt from the apps the API answers (each carries `console.hue`,
+// from its dialect's record): `rememberHues(apps)` whenever a list or an app is fetched.
+const HUES = new Map();
+export function rememberHues(apps) {
+  for (const a of apps) if (a && a.console && /^[a-z]+$/.test(a.console.hue)) HUES.set(a.dialect, a.console.hue);
+  return apps;
+}
+
 export function dialectBadge(dialect) {
-  return h("span", { class: `badge dialect dialect-${dialect}` }, dialect);
+  return h("span", { class: `badge dialect hue-${HUES.get(dialect) || "grey"}` }, dialect);
 }
 
 // Keyset paging: `load(cursor)` answers {items, next, total}; `render(items)` draws a page.

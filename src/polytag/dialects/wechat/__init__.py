@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,7 +10,7 @@ from polytag.core.ids import generated_ext_ids
 from polytag.core.limits import Limits
 from polytag.core.models import App
 from polytag.core.service import Service
-from polytag.dialects import Dialect, Endpoint, VendorError
+from polytag.dialects import Console, Dialect, Endpoint, VendorError
 from polytag.dialects.wechat import auth, errors, routes
 from polytag.store import Tx
 
@@ -55,6 +56,10 @@ def seed_app(service: Service, entry: Mapping[str, Any]) -> App:
     return service.write_sync(op)
 
 
+def fixture_entry(tag: str) -> dict[str, Any]:
+    return {"appid": f"wx{tag}", "secret": secrets.token_hex(16)}
+
+
 DIALECT = Dialect(
     name="wechat",
     prefix="/cgi-bin",
@@ -67,6 +72,11 @@ DIALECT = Dialect(
     seed_app=seed_app,
     new_rid=errors.new_rid,
     content_type="application/json; encoding=utf-8",
+    app_hint=auth.app_hint,
+    fixture_entry=fixture_entry,
+    seed_keys=("appid", "secret"),
+    testing="polytag.dialects.wechat.testing",
+    console=Console(hue="green"),
 )
 
 __all__ = ["DIALECT", "LIMITS", "Endpoint"]
