@@ -39,7 +39,7 @@ class Resetter:
         return {n for doc in self.startup for e in doc.get("apps", []) if (n := entry_name(e))}
 
     def seeded_secret(self, name: str) -> str:
-        """The plain-text secret (a Tencent IM `key:`) the startup seeds give app `name`, or ""."""
+        """The plain-text secret (a signing `key:`) the startup seeds give app `name`, or ""."""
         for doc in self.startup:
             for e in doc.get("apps", []):
                 if entry_name(e) == name and "key" in e:

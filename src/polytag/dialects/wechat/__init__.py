@@ -24,6 +24,13 @@ LIMITS = Limits(
     batch={"tagging": 50, "blacklist": 20, "info": 100},  # 40032
 )
 
+# the public "接口频率限制" table for a verified account (stable_token: 500,000 a day, spec A2);
+# `*` covers the rest (our choice); 45009 once the day's quota is used (polytag.control.quotas)
+DAILY_QUOTAS: dict[str, int] = {
+    "token": 2000, "stable_token": 500_000, "user/get": 500_000, "user/info": 5_000_000,
+    "user/info/batchget": 5_000_000, "user/info/updateremark": 10_000, "*": 100_000,
+}
+
 WRONG_SECRET_CODES = (40125, 40001)
 APP_CONFIG = {"id_scheme": "numeric", "id_base": 99, "reserved_tags": ["0", "1", "2"]}
 
@@ -73,6 +80,7 @@ DIALECT = Dialect(
     new_rid=errors.new_rid,
     content_type="application/json; encoding=utf-8",
     app_hint=auth.app_hint,
+    daily_quotas=DAILY_QUOTAS,
     fixture_entry=fixture_entry,
     seed_keys=("appid", "secret"),
     testing="polytag.dialects.wechat.testing",
