@@ -157,11 +157,17 @@ class Dialect:
     fixture_entry: Callable[[str], dict[str, Any]] | None = None
     # which keys of a seed entry hold the app's name and its credential
     seed_keys: tuple[str, str] = ("name", "secret")
+    # the app name a seed entry makes (default: the value of its name key, as text)
+    entry_name: Callable[[Mapping[str, Any]], str] | None = None
     # the module of the dialect's pytest fixtures and client helpers (registered by polytag.testing)
     testing: str | None = None
     # extra `polytag` CLI commands (click commands), registered by polytag.cli
     commands: Sequence[Any] = ()
     console: Console = field(default_factory=Console)
+
+    def name_of(self, entry: Mapping[str, Any]) -> str:
+        """The app name a seed entry of this dialect makes."""
+        return self.entry_name(entry) if self.entry_name else str(entry[self.seed_keys[0]])
 
 
 

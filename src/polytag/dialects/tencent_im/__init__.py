@@ -66,6 +66,7 @@ DIALECT = Dialect(
     code_of=auth.code_of,
     fixture_entry=fixture_entry,
     seed_keys=("sdkappid", "key"),
+    entry_name=lambda entry: str(int(entry["sdkappid"])),
     testing="polytag.dialects.tencent_im.testing",
     commands=commands.COMMANDS,
     console=Console(hue="blue"),

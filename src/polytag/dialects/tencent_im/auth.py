@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from polytag.core import usersig
 from polytag.core.models import App
 from polytag.dialects import Call
+from polytag.dialects.tencent_im import usersig
 from polytag.dialects.tencent_im.parts import im
 from polytag.errors import Forbidden, NotFound, Unauthorized
 
