@@ -1,6 +1,6 @@
 """Tencent IM `v4/` endpoints: `all_member_push` tags, attributes and push; `im_open_login_svc` accounts.
 
-Each handler parses the wire, calls the core (`service.im`), and shapes the wire.
+Each handler parses the wire, calls the core (its parts, `im(service)`), and shapes the wire.
 """
 
 from __future__ import annotations
