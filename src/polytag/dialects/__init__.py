@@ -151,6 +151,8 @@ class Dialect:
     app_hint: Callable[[Call], App | None] = no_hint
     # calls per day by API (`*`: the rest) the control plane counts per app; empty: none
     daily_quotas: Mapping[str, int] = field(default_factory=dict)
+    # the vendor's error codes (errors.py's table): what a fault may inject
+    codes: Mapping[int, Any] = field(default_factory=dict)
     # the vendor code an answer carries (metrics, request log, journal)
     code_of: Callable[[Any], int] = errcode_of
     # a seed entry with fresh credentials for `polytag_app(name)`, from a unique tag

@@ -69,6 +69,7 @@ DIALECT = Dialect(
     unknown_path=lambda path: VendorError(40066, path),
     seed_app=seed_app,
     new_rid=errors.new_rid,
+    codes=errors.MESSAGES,
     parts=parts.build,
     app_hint=auth.app_hint,
     fixture_entry=fixture_entry,

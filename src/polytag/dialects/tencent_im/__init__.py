@@ -61,6 +61,7 @@ DIALECT = Dialect(
     unknown_path=lambda path: VendorError(60009, path),
     seed_app=seed_app,
     new_rid=errors.new_rid,
+    codes=errors.MESSAGES,
     parts=parts.ImParts,
     app_hint=auth.app_hint,
     code_of=auth.code_of,

@@ -78,6 +78,7 @@ DIALECT = Dialect(
     unknown_path=lambda path: VendorError(40066, path),
     seed_app=seed_app,
     new_rid=errors.new_rid,
+    codes=errors.MESSAGES,
     content_type="application/json; encoding=utf-8",
     app_hint=auth.app_hint,
     daily_quotas=DAILY_QUOTAS,
