@@ -215,10 +215,11 @@ def test_unknown_dialect_fixture_is_refused() -> None:
     assert doc["dialect"] == "juzibot" and doc["members"] == ["m"] and app.name == doc["name"]
 
 
-def test_app_json_carries_the_console_hints(client: TestClient, seeded: Any) -> None:
-    seeded({"apps": [{"dialect": "juzibot", "name": "bot-console", "token": "t" * 16}]})
-    got = client.get("/v1/apps/bot-console").json()
-    assert got["console"] == {"grouped": True, "hue": dialects.discover()["juzibot"].console.hue}
+def test_health_carries_each_records_console_hints(client: TestClient) -> None:
+    got = client.get("/_polytag/health").json()["console"]
+    found = dialects.discover()
+    assert got == {n: {"grouped": d.console.grouped, "hue": d.console.hue} for n, d in found.items()}
+    assert got["juzibot"]["grouped"] and not got["wechat"]["grouped"]
 
 
 # --- no vendor outside dialects/ -----------------------------------------------------------------

@@ -14,7 +14,6 @@ from polytag.api import errors
 from polytag.api.apps import router as apps_router
 from polytag.api.audiences import router as audiences_router
 from polytag.api.memberships import router as memberships_router
-from polytag.api.schemas import ConsoleOut
 from polytag.api.subjects import router as subjects_router
 from polytag.api.tags import router as tags_router
 from polytag.config import Settings
@@ -22,14 +21,11 @@ from polytag.core.service import Service
 from polytag.errors import Unauthorized
 
 
-def build(service: Service, settings: Settings, dialects: Mapping[str, Any] | None = None) -> FastAPI:
-    """The FastAPI app of the native API over `service` (auth by the admin key, when one is set);
-    `dialects`: the Dialect records, whose `console` hints the app JSON carries."""
+def build(service: Service, settings: Settings) -> FastAPI:
+    """The FastAPI app of the native API over `service` (auth by the admin key, when one is set)."""
     api = FastAPI(title="polytag", version=__version__, openapi_url="/openapi.json", docs_url="/docs",
                   redoc_url=None, description="Native REST API over every app, whatever its dialect.")
     api.state.service = service
-    api.state.consoles = {name: ConsoleOut(grouped=d.console.grouped, hue=d.console.hue)
-                          for name, d in (dialects or {}).items()}
     key = settings.admin_key
 
     async def require_key(request: Request) -> None:
@@ -47,4 +43,4 @@ def build(service: Service, settings: Settings, dialects: Mapping[str, Any] | No
 def routes(service: Service, settings: Settings, dialects: Mapping[str, Any]) -> list[BaseRoute]:
     """Mounted last by polytag.app: it takes "/" for /v1, /openapi.json and /docs (behind
     polytag.guard, which also caps the body)."""
-    return [Mount("/", app=build(service, settings, dialects))]
+    return [Mount("/", app=build(service, settings))]

@@ -30,18 +30,12 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class ConsoleOut(BaseModel):
-    grouped: bool = Field(description="tags live in groups (the console offers group forms)")
-    hue: str = Field(description="the colour of the dialect's badge")
-
-
 class AppOut(BaseModel):
     name: str
     dialect: str
     subjects: int
     tags: int
     limits: dict[str, Any]
-    console: ConsoleOut
 
 
 class AppCreate(Strict):

@@ -2,7 +2,7 @@
 // header with tabs every per-app page shares.
 
 import { appPath, get, seg } from "./api.js";
-import { clear, dialectBadge, h, num, pageHeader, rememberHues, table } from "./ui.js";
+import { clear, dialectBadge, h, num, pageHeader, table } from "./ui.js";
 
 export const appHref = (app, tab = "tags") => `#/apps/${seg(app)}/${tab}`;
 
@@ -10,7 +10,7 @@ export async function appsView(slot) {
   const search = h("input", { type: "search", placeholder: "Search apps by name…", "aria-label": "Search apps", class: "search" });
   const area = h("div", {});
   slot.append(pageHeader("Apps", "Every app this server holds, whatever its dialect."), h("div", { class: "toolbar" }, search), area);
-  const apps = rememberHues(await get("/v1/apps"));
+  const apps = await get("/v1/apps");
   const draw = () => {
     const q = search.value.trim().toLowerCase();
     const shown = apps.filter((a) => a.name.toLowerCase().includes(q));
@@ -49,7 +49,6 @@ const TABS = [["tags", "Tags"], ["subjects", "Subjects"], ["audience", "Audience
 // Draws the app's header and tabs; answers the app (GET /v1/apps/{app}).
 export async function appHeader(slot, name, active, crumb) {
   const app = await get(appPath(name));
-  rememberHues([app]);
   const summary = h("p", { class: "muted app-summary" }, summaryOf(app));
   const tabs = h("nav", { class: "tabs", "aria-label": "App sections" },
     TABS.map(([key, label]) => h("a", { href: appHref(name, key), class: key === active ? "active" : "" }, label)),

@@ -2,7 +2,7 @@
 // clear) and the injected faults (list, add, remove), from /_polytag/.
 
 import { del, get, post, query, seg } from "./api.js";
-import { badge, clear, confirmButton, dialectBadge, errorSlot, flash, h, num, pageHeader, rememberHues, table } from "./ui.js";
+import { badge, clear, confirmButton, dialectBadge, errorSlot, flash, h, num, pageHeader, table } from "./ui.js";
 
 const P = "/_polytag";
 
@@ -13,7 +13,6 @@ function hashParams() {
 
 async function choices() {
   const [apps, health] = await Promise.all([get("/v1/apps").catch(() => []), get(`${P}/health`).catch(() => ({ dialects: [] }))]);
-  rememberHues(apps);
   return { apps: apps.map((a) => a.name), dialects: health.dialects || [] };
 }
 

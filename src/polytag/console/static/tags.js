@@ -3,7 +3,7 @@
 
 import { appPath, del, get, patch, post, seg } from "./api.js";
 import { appHeader, refreshSummary } from "./apps.js";
-import { badge, clear, confirmButton, errorSlot, flash, h, num, table } from "./ui.js";
+import { badge, clear, confirmButton, errorSlot, flash, h, isGrouped, num, table } from "./ui.js";
 
 export async function tagsView(slot, appName) {
   const app = await appHeader(slot, appName, "tags");
@@ -12,7 +12,7 @@ export async function tagsView(slot, appName) {
   const chart = h("section", { class: "card chart-card" });
   const lists = h("div", { class: "tag-lists" });
   const state = { tags: [], groups: [] };
-  const grouped = () => (app.console && app.console.grouped) || state.groups.length > 0;
+  const grouped = () => isGrouped(app.dialect) || state.groups.length > 0;
 
   async function act(fn, done) {
     err.show(null);
