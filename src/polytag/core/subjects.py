@@ -126,7 +126,7 @@ class Subjects:
             view = group[key] = GroupView(self.directory(app, self.store.read()))
         return view
 
-    def ords_of(self, app: App, ext_ids: Sequence[str], rows: Rows | None = None) -> list[int | None]:
+    def _ords(self, app: App, ext_ids: Sequence[str], rows: Rows | None = None) -> list[int | None]:
         """The ordinal of each of `ext_ids` (None where there is none), in order.
 
         Inside a write group the directory's freshness is checked once per group: the group
@@ -153,7 +153,7 @@ class Subjects:
         """ext_id -> ord for those of `ext_ids` that exist (and are active, with `active`); a miss
         is no error. Subjects created earlier in the caller's write group are found too."""
         ext_ids = list(ext_ids)
-        ords = self.ords_of(app, ext_ids, rows)
+        ords = self._ords(app, ext_ids, rows)
         found = {ext: o for ext, o in zip(ext_ids, ords, strict=True) if o is not None}
         if active and found:
             off = self.inactive_among(app, list(found.values()), rows)
