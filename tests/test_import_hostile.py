@@ -41,7 +41,7 @@ def test_a_byte_order_mark_is_not_data(db: str, service: Service, tmp_path: Path
     r = run("import", str(f), "--app", "crm", "--db", db, *FLAGS)
     assert r.exit_code == 0, r.output
     assert members(service, "crm") == {("u1", "vip")}
-    assert service.subjects.lookup(service.apps.get("crm"), ["\ufeffsubject", "subject"]) == {}
+    assert service.subjects.find(service.apps.get("crm"), ["\ufeffsubject", "subject"]) == {}
 
 
 @pytest.mark.parametrize(("name", "data", "bad_line"), [

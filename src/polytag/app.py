@@ -26,7 +26,7 @@ def build_service(settings: Settings) -> tuple[Service, dict[str, dialects.Diale
     found = dialects.discover()
     store = open_store(settings.db)
     budget = settings.index_memory_mb * MB if settings.index_memory_mb else None
-    service = Service(store, dialects.presets(found), id_seed=settings.id_seed, index_memory=budget)
+    service = dialects.build_service(store, found, id_seed=settings.id_seed, index_memory=budget)
     for path in settings.seeds:
         seed.apply(service, seed.load(path), found)
     return service, found
@@ -70,8 +70,8 @@ def create_app(
     rest.state.service = svc
     rest.state.dialects = found
     cap = settings.max_body_bytes
-    prefixes: dict[str, ASGIApp] = {d.prefix + "/": dialects.DialectApp(d, svc, cap, observer.vendor)
-                                    for d in found.values()}
+    prefixes: dict[str, ASGIApp] = {prefix + "/": dialects.DialectApp(mounted, svc, cap, observer.vendor)
+                                    for prefix, mounted in dialects.by_prefix(found).items()}
     prefixes["/_polytag/noop"] = noop(cap)
     return PrefixDispatch(prefixes, rest, observer, AdminGuard(rest, Policy.of(settings)))
 

@@ -263,7 +263,7 @@ def _apply(service: Service, tx: Tx, app: App, batch: Batch, subjects: list[str]
         known = dict(zip(subjects, ords, strict=True))
         part.created_subjects = sum(1 for o in ords if o >= first_new)
     else:
-        known = service.subjects.lookup(app, subjects, tx)
+        known = service.subjects.find(app, subjects, tx)
     found = _tags(service, tx, app, keys, create_tags, part)
     codes = {k: v if isinstance(v, int) else -1 for k, v in found.items()}
     codes[""] = -2  # a subject without a tag

@@ -1,21 +1,16 @@
 """pytest plugin (entry point `pytest11`): a live polytag for the session, a fresh app per test.
 
 Fixtures start nothing until a test asks for one. Every app a fixture makes has a unique
-name (appid / SDKAppID / bot name), so tests run side by side under pytest-xdist, even on
+name (each dialect's `fixture_entry`), so tests run side by side under pytest-xdist, even on
 one shared server (`POLYTAG_URL`), without a global reset. See docs/testing.md.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import os
 import secrets
 import subprocess
 import sys
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -41,13 +36,13 @@ class PolytagServer:
 
 @dataclass
 class PolytagApp:
-    """One app made for one test: dialect, name (appid / SDKAppID / bot name), credential, seed entry."""
+    """One app made for one test: dialect, name, credential, seed entry (`Dialect.seed_keys`)."""
 
     dialect: str
     name: str
     secret: str
     entry: dict[str, Any] = field(default_factory=dict)
-    admin: str = "administrator"  # Tencent IM: the identifier the signer signs for
+    admin: str = "administrator"  # the entry's `admin` (an identity a signing client signs for)
 
 
 def start_server(db: str, admin_key: str | None, extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen[str], str]:
@@ -113,21 +108,20 @@ def polytag_control(polytag_server: PolytagServer) -> Control:
 AppFactory = Callable[..., PolytagApp]
 
 
+def _dialects() -> dict[str, Any]:
+    from polytag import dialects
+
+    return dialects.discover()
+
+
 def unique_entry(dialect: str, **entry: Any) -> tuple[dict[str, Any], PolytagApp]:
-    """A seed entry with a fresh name and credential for `dialect` (fields in `entry` win)."""
-    tag = secrets.token_hex(8)
-    base: dict[str, Any]
-    if dialect == "wechat":
-        base = {"appid": f"wx{tag}", "secret": secrets.token_hex(16)}
-        name_key, secret_key = "appid", "secret"
-    elif dialect == "tencent_im":
-        base = {"sdkappid": 1_400_000_000 + secrets.randbelow(2_800_000_000), "key": secrets.token_hex(32)}
-        name_key, secret_key = "sdkappid", "key"
-    elif dialect == "juzibot":
-        base = {"name": f"bot-{tag}", "token": secrets.token_hex(16)}
-        name_key, secret_key = "name", "token"
-    else:
+    """A seed entry with a fresh name and credential for `dialect` (fields in `entry` win): the
+    dialect record's `fixture_entry`, given a unique tag."""
+    record = _dialects().get(dialect)
+    if record is None or record.fixture_entry is None:
         raise ValueError(f"unknown dialect {dialect!r}")
+    base = record.fixture_entry(secrets.token_hex(8))
+    name_key, secret_key = record.seed_keys
     doc = {"dialect": dialect, **base, **entry}
     admin = doc.get("admin", "administrator")
     app = PolytagApp(dialect, str(doc[name_key]), str(doc[secret_key]), doc,
@@ -137,7 +131,7 @@ def unique_entry(dialect: str, **entry: Any) -> tuple[dict[str, Any], PolytagApp
 
 @pytest.fixture
 def polytag_app(polytag_server: PolytagServer) -> Iterator[AppFactory]:
-    """A factory: `polytag_app("wechat", followers=[...], tags=[...])` seeds a uniquely named app;
+    """A factory: `polytag_app(dialect, **entry)` seeds a uniquely named app;
     every app it made is removed after the test."""
     made: list[PolytagApp] = []
 
@@ -156,87 +150,6 @@ def polytag_app(polytag_server: PolytagServer) -> Iterator[AppFactory]:
         except ControlError as exc:  # the test dropped it already
             if exc.status != 404:
                 raise
-
-
-@pytest.fixture
-def polytag_wechat_app(polytag_app: AppFactory) -> PolytagApp:
-    """A WeChat OA with three followers (`entry["followers"]`) and no custom tags."""
-    return polytag_app("wechat", followers=[f"o{secrets.token_hex(13)}" for _ in range(3)])
-
-
-@pytest.fixture
-def polytag_im_app(polytag_app: AppFactory) -> PolytagApp:
-    """A Tencent IM app with admin `administrator` and three imported accounts."""
-    return polytag_app("tencent_im", admin="administrator", accounts=["u1", "u2", "u3"])
-
-
-@pytest.fixture
-def polytag_juzibot_app(polytag_app: AppFactory) -> PolytagApp:
-    return polytag_app("juzibot", members=["m1"], customers=[{"unionId": "c1", "friends": ["m1"]}])
-
-
-def wechat_client(base_url: str, appid: str, secret: str, **kw: Any) -> Any:
-    """A wechatpy `WeChatClient` whose API and token fetch go to `base_url` (wechatpy 1.8)."""
-    from wechatpy import WeChatClient
-
-    class LocalWeChatClient(WeChatClient):
-        API_BASE_URL = base_url + "/cgi-bin/"
-
-        def fetch_access_token(self) -> dict[str, Any]:
-            return self._fetch_access_token(  # type: ignore[no-any-return, unused-ignore]
-                url=base_url + "/cgi-bin/token",
-                params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
-            )
-
-    return LocalWeChatClient(appid, secret, **kw)
-
-
-@pytest.fixture
-def polytag_wechat_client(polytag_server: PolytagServer, polytag_wechat_app: PolytagApp) -> Iterator[Any]:
-    """wechatpy pointed at the server, for `polytag_wechat_app` (needs `wechatpy` installed)."""
-    pytest.importorskip("wechatpy")
-    client = wechat_client(polytag_server.url, polytag_wechat_app.name, polytag_wechat_app.secret)
-    yield client
-    client._http.close()
-
-
-def usersig(sdkappid: int, key: str, identifier: str, expire: int = 86400, now: float | None = None) -> str:
-    """A TLSSigAPIv2 UserSig (what Tencent's `tls-sig-api-v2` makes), signed at `now`."""
-    import time
-
-    d: dict[str, Any] = {"TLS.ver": "2.0", "TLS.identifier": identifier, "TLS.sdkappid": int(sdkappid),
-                         "TLS.expire": int(expire), "TLS.time": int(time.time() if now is None else now)}
-    text = "".join(f"TLS.{k}:{d['TLS.' + k]}\n" for k in ("identifier", "sdkappid", "time", "expire"))
-    d["TLS.sig"] = base64.b64encode(hmac.new(key.encode(), text.encode(), hashlib.sha256).digest()).decode()
-    packed = base64.b64encode(zlib.compress(json.dumps(d, separators=(",", ":")).encode())).decode()
-    return packed.translate(str.maketrans("+/=", "*-_"))
-
-
-class ImSigner:
-    """Signs Tencent IM REST calls for one app: `query()` for the URL, `call(path, body)` to send."""
-
-    def __init__(self, server: PolytagServer, app: PolytagApp) -> None:
-        self.server, self.app = server, app
-
-    def query(self, identifier: str | None = None, expire: int = 86400, now: float | None = None) -> dict[str, str]:
-        ident = identifier or self.app.admin
-        return {"sdkappid": self.app.name, "identifier": ident, "contenttype": "json",
-                "usersig": usersig(int(self.app.name), self.app.secret, ident, expire, now),
-                "random": str(secrets.randbelow(2**32))}
-
-    def call(self, path: str, body: Any = None, **query: Any) -> dict[str, Any]:
-        """POST `/v4/<path>` with a fresh sig; the decoded IM envelope."""
-        import httpx
-
-        resp = httpx.post(f"{self.server.url}/v4/{path.lstrip('/')}", params=self.query(**query),
-                          content=json.dumps(body if body is not None else {}).encode(), timeout=30)
-        out: dict[str, Any] = resp.json()
-        return out
-
-
-@pytest.fixture
-def polytag_im_signer(polytag_server: PolytagServer, polytag_im_app: PolytagApp) -> ImSigner:
-    return ImSigner(polytag_server, polytag_im_app)
 
 
 class Journal:
@@ -276,9 +189,34 @@ def polytag_journal(polytag_server: PolytagServer, request: pytest.FixtureReques
 
     def apps() -> list[str]:
         names = []
-        for fixture in ("polytag_wechat_app", "polytag_im_app", "polytag_juzibot_app"):
-            if fixture in request.fixturenames:
-                names.append(request.getfixturevalue(fixture).name)
+        for fixture in request.fixturenames:  # each dialect's `polytag_<dialect>_app` fixture
+            if fixture.startswith("polytag_") and fixture.endswith("_app") and fixture != "polytag_app":
+                app = request.getfixturevalue(fixture)
+                if isinstance(app, PolytagApp):
+                    names.append(app.name)
         return names
 
     return Journal(polytag_server.control, apps)
+
+
+def dialect_modules() -> list[Any]:
+    """Each dialect's testing module (`Dialect.testing`): its fixtures and client helpers."""
+    import importlib
+
+    return [importlib.import_module(d.testing) for d in _dialects().values() if d.testing]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register every dialect's fixtures (`polytag_<dialect>_app`, its clients) beside these."""
+    for module in dialect_modules():
+        if not config.pluginmanager.is_registered(module):
+            config.pluginmanager.register(module, module.__name__)
+
+
+def __getattr__(name: str) -> Any:
+    """A dialect's client helper by its name (`from polytag.testing import usersig` keeps working)."""
+    if not name.startswith("__"):
+        for module in dialect_modules():
+            if name in getattr(module, "__all__", ()):
+                return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

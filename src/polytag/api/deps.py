@@ -16,7 +16,7 @@ def service_of(request: Request) -> Service:
 
 
 def app_of(request: Request, app: str) -> App:
-    """The app addressed by name: appid (WeChat), sdkappid (IM), name (JuziBot, native);
+    """The app addressed by name (whatever its dialect calls it: an app id, a number, a name);
     its index and directory stay in memory until the request ends (create_app's `Pinning`)."""
     if not storable(app):  # no app has such a name, and PostgreSQL may not be asked for one
         raise NotFound("app", app)

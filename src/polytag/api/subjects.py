@@ -51,7 +51,7 @@ async def create_subjects(request: Request, app: str, body: SubjectsIn) -> dict[
     svc, a = service_of(request), app_of(request, app)
 
     def op(tx: object) -> int:
-        before = len(svc.subjects.lookup(a, body.ids, tx))  # type: ignore[arg-type]
+        before = len(svc.subjects.find(a, body.ids, tx))  # type: ignore[arg-type]
         svc.subjects.create(tx, a, body.ids, svc.now_s())  # type: ignore[arg-type]
         return len(set(body.ids)) - before
 

@@ -15,7 +15,6 @@ from polytag.api.schemas import (
     TagPatch,
 )
 from polytag.core import audience as au
-from polytag.core.groups import Groups
 from polytag.core.models import App, Tag
 from polytag.core.native import find_tag
 from polytag.core.service import Service
@@ -59,7 +58,7 @@ async def create_tag(request: Request, app: str, body: TagCreate) -> TagOut:
 
     def op(tx: object) -> Tag:
         if body.group is not None:
-            listing = Groups.of(svc).add_tags(tx, a, [(body.name, body.order)], group_ext=body.group,  # type: ignore[arg-type]
+            listing = svc.groups.add_tags(tx, a, [(body.name, body.order)], group_ext=body.group,  # type: ignore[arg-type]
                                               now_ms=svc.now_ms())
             return listing.tags[0]
         return svc.tags.create(tx, a, body.name, order=body.order, now_ms=svc.now_ms())  # type: ignore[arg-type]
@@ -85,7 +84,7 @@ async def delete_tag(request: Request, app: str, tag: str) -> Response:
     """Delete a tag and its memberships (a group left empty goes too)."""
     svc, a = service_of(request), app_of(request, app)
     found = find_tag(svc, a, tag)
-    await svc.write(lambda tx: Groups.of(svc).delete_tags(tx, a, [found.ext_id]), app=a)
+    await svc.write(lambda tx: svc.groups.delete_tags(tx, a, [found.ext_id]), app=a)
     return Response(status_code=204)
 
 
@@ -128,14 +127,14 @@ def list_groups_of(svc: Service, a: App) -> list[GroupOut]:
     idx = svc.memberships.index(a)
     return [GroupOut(id=g.group.ext_id, name=g.group.name, order=g.group.order,
                      tags=[tag_out(t, {g.group.ord: g.group.ext_id}, len(idx.members(t.ord))) for t in g.tags])
-            for g in Groups.of(svc).listing(a)]
+            for g in svc.groups.listing(a)]
 
 
 @router.post("/apps/{app}/groups", response_model=GroupOut, status_code=201)
 async def create_group(request: Request, app: str, body: GroupCreate) -> GroupOut:
     """Create a group with its tags (a group is never empty); an existing name adds to that group."""
     svc, a = service_of(request), app_of(request, app)
-    listing = await svc.write(lambda tx: Groups.of(svc).add_tags(
+    listing = await svc.write(lambda tx: svc.groups.add_tags(
         tx, a, [(t.name, t.order) for t in body.tags], group_name=body.name, group_order=body.order,
         now_ms=svc.now_ms()), app=a)
     return _group(svc, a, listing.group.ext_id)
@@ -144,7 +143,7 @@ async def create_group(request: Request, app: str, body: GroupCreate) -> GroupOu
 @router.patch("/apps/{app}/groups/{group}", response_model=GroupOut)
 async def update_group(request: Request, app: str, group: str, body: GroupPatch) -> GroupOut:
     svc, a = service_of(request), app_of(request, app)
-    await svc.write(lambda tx: Groups.of(svc).edit_group(tx, a, group, name=body.name, order=body.order), app=a)
+    await svc.write(lambda tx: svc.groups.edit_group(tx, a, group, name=body.name, order=body.order), app=a)
     return _group(svc, a, group)
 
 
@@ -152,5 +151,5 @@ async def update_group(request: Request, app: str, group: str, body: GroupPatch)
 async def delete_group(request: Request, app: str, group: str) -> Response:
     """Delete a group with its tags and their memberships."""
     svc, a = service_of(request), app_of(request, app)
-    await svc.write(lambda tx: Groups.of(svc).delete_groups(tx, a, [group]), app=a)
+    await svc.write(lambda tx: svc.groups.delete_groups(tx, a, [group]), app=a)
     return Response(status_code=204)

@@ -11,11 +11,10 @@ from polytag.errors import PolytagError
 @click.group()
 @click.version_option(__version__, prog_name="polytag")
 def main() -> None:
-    """polytag: a self-hostable user tag service speaking WeChat, Tencent IM and JuziBot."""
+    """polytag: a self-hostable user tag service speaking vendors' tag APIs byte for byte."""
 
 
 def _service(db: str):
-    from polytag.core.service import Service
     from polytag.store import open_store
 
     found = dialects.discover()
@@ -23,8 +22,17 @@ def _service(db: str):
         store = open_store(db)
     except (ValueError, PolytagError) as exc:  # a bad URL, a database that is down
         raise click.ClickException(str(exc)) from exc
-    return Service(store, dialects.presets(found)), found
+    return dialects.build_service(store, found), found
+
+
+def _dialect_commands() -> None:
+    """Each dialect's own commands (`Dialect.commands`), added beside the built-in ones."""
+    for dialect in dialects.discover().values():
+        for command in dialect.commands:
+            main.add_command(command)
 
 
 # the command modules register themselves on `main` (they import it from here)
-from polytag.cli import data, remote, server, vendors  # noqa: E402, F401
+from polytag.cli import data, remote, server  # noqa: E402, F401
+
+_dialect_commands()

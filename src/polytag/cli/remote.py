@@ -134,7 +134,7 @@ def clock_cmd(ctl, advance_s, when, real) -> None:
 @click.option("--load", "load_file", default=None, type=click.Path(exists=True, dir_okay=False),
               help="load this snapshot file instead of printing one")
 @click.option("--secrets", is_flag=True,
-              help="include plain-text secrets (the Tencent IM key, live stable tokens); left out by default")
+              help="include plain-text secrets (signing keys, live reissuable tokens); left out by default")
 @_remote
 def snapshot_cmd(ctl, app_name, load_file, secrets) -> None:
     """Print a snapshot of a running server (JSON), or load one."""

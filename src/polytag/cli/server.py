@@ -48,7 +48,7 @@ from polytag.observe.logs import FORMATS, LEVELS
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), default=None,
               help="the PEM private key of --tls-cert")
 @click.option("--id-seed", default="", envvar="POLYTAG_ID_SEED",
-              help="make tokens, TaskIds and JuziBot ids deterministic for the same sequence of calls")
+              help="make tokens and generated ids deterministic for the same sequence of calls")
 @click.option("--max-body-bytes", default=DEFAULT_MAX_BODY_BYTES, show_default=True,
               type=click.IntRange(min=1), envvar="POLYTAG_MAX_BODY_BYTES",
               help="request body cap; a larger body is refused in the dialect's envelope (native API, "

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
-import importlib
 import itertools
 import random
 import threading
@@ -51,9 +50,6 @@ def _glob(pattern: str, below: str, full: str) -> bool:
     return fnmatch.fnmatchcase(below, pattern.lstrip("/")) or fnmatch.fnmatchcase(full, pattern)
 
 
-def vendor_codes(dialect: str) -> Mapping[int, Any]:
-    """The dialect's table of error codes (its errors.MESSAGES)."""
-    return getattr(importlib.import_module(f"polytag.dialects.{dialect}.errors"), "MESSAGES", {})
 
 
 def parse(doc: Mapping[str, Any], dialects: Mapping[str, Dialect], fault_id: str) -> Fault:
@@ -64,7 +60,7 @@ def parse(doc: Mapping[str, Any], dialects: Mapping[str, Dialect], fault_id: str
     if unknown:
         raise BadRequest(f"unknown fields: {sorted(unknown)}")
     error = opt_int(doc, "error", -(2**31))
-    if error is not None and (error == 0 or error not in vendor_codes(dialect)):
+    if error is not None and (error == 0 or error not in dialects[dialect].codes):
         raise BadRequest(f"{dialect} has no error code {error}")
     latency = opt_number(doc, "latency_ms", 0, MAX_LATENCY_MS) or 0.0
     if error is None and not latency:

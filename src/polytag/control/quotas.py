@@ -1,12 +1,14 @@
-"""WeChat's daily call quotas per app and API (45009), counted on the emulator's clock.
+"""Daily call quotas per app and API, counted on the emulator's clock, for the dialects whose
+record lists them (`Dialect.daily_quotas`).
 
-The vendor counts calls per official account per API per calendar day (Beijing time) and
-answers 45009 once the day's quota is used. Only calls whose caller proved the account are
+The vendor counts calls per account per API per calendar day (Beijing time) and refuses them
+(LimitExceeded("quota"), rendered in the dialect's envelope) once the day's quota is used. Only calls whose caller proved the account are
 counted: a valid access_token, or the right AppSecret at `token` / `stable_token` (the intercept
 runs as a Service auth interceptor, see `Call.admit`); a stranger without them spends nothing.
 Only the dialect's own endpoints are counted, so the table holds at most apps x endpoints
 entries whatever paths clients send. Quotas come from, first to last: the control plane
-(`POST /_polytag/quotas`), the app's seed `limits: {daily_quotas: {api: n}}`, DEFAULTS.
+(`POST /_polytag/quotas`), the app's seed `limits: {daily_quotas: {api: n}}`, the dialect's
+`daily_quotas`.
 """
 
 from __future__ import annotations
@@ -20,21 +22,14 @@ from polytag.core.quotas import day_start
 from polytag.dialects import Call
 from polytag.errors import LimitExceeded
 
-# the public "接口频率限制" table for a verified account (stable_token: 500,000 a day, spec A2);
-# `*` covers the rest (our choice)
-DEFAULTS: dict[str, int] = {
-    "token": 2000, "stable_token": 500_000, "user/get": 500_000, "user/info": 5_000_000,
-    "user/info/batchget": 5_000_000, "user/info/updateremark": 10_000, "*": 100_000,
-}
-
 
 class DailyQuotas:
-    """Counters per (app, API, day); `intercept` is a Service auth interceptor for WeChat calls."""
+    """Counters per (app, API, day); `intercept` is a Service auth interceptor for the calls of
+    dialects with daily quotas (`defaults`: each one's `Dialect.daily_quotas`, by name)."""
 
-    dialect = "wechat"
-
-    def __init__(self) -> None:
-        self._apis: frozenset[str] | None = None  # the dialect's endpoint paths, once seen
+    def __init__(self, defaults: Mapping[str, Mapping[str, int]] | None = None) -> None:
+        self.defaults = {name: table for name, table in (defaults or {}).items() if table}
+        self._apis: dict[str, frozenset[str]] = {}  # each dialect's endpoint paths, once seen
         self._used: dict[tuple[int, str], tuple[float, int]] = {}  # -> (day start, calls)
         self._overrides: dict[str, dict[str, int]] = {}  # app name -> {api: quota}
         self._quotas: dict[tuple[int, str], tuple[App, int | None]] = {}  # see `quota`
@@ -53,7 +48,7 @@ class DailyQuotas:
 
     def _quota(self, app: App, api: str) -> int | None:
         seeded = (app.config.get("limits") or {}).get("daily_quotas") or {}
-        for table in (self._overrides.get(app.name, {}), seeded, DEFAULTS):
+        for table in (self._overrides.get(app.name, {}), seeded, self.defaults.get(app.dialect, {})):
             if api in table:
                 return int(table[api]) or None  # 0 = unlimited
             if "*" in table:
@@ -67,12 +62,13 @@ class DailyQuotas:
 
     async def intercept(self, call: Call) -> BaseException | None:
         """Count the call against its (authenticated) app: 45009 once the day's quota is used."""
-        app, api = call.app, call.endpoint.path
-        if app is None or call.dialect.name != self.dialect:
+        app, api, name = call.app, call.endpoint.path, call.dialect.name
+        if app is None or name not in self.defaults:
             return None
-        if self._apis is None:
-            self._apis = frozenset(ep.path for ep in call.dialect.endpoints)
-        if api not in self._apis:  # never a key made of a client's path
+        apis = self._apis.get(name)
+        if apis is None:
+            apis = self._apis[name] = frozenset(ep.path for ep in call.dialect.endpoints)
+        if api not in apis:  # never a key made of a client's path
             return None
         cap = self.quota(app, api)
         if cap is None:

@@ -15,13 +15,14 @@ from polytag.dialects import Dialect
 from polytag.store import Tx
 
 
-def entry_name(entry: Mapping[str, Any]) -> str | None:
-    """The app name a seed entry creates (each dialect names its apps by its own key)."""
-    for key in ("appid", "sdkappid", "name"):
-        if key in entry:
-            value = entry[key]
-            return str(int(value)) if key == "sdkappid" else str(value)
-    return None
+def entry_name(entry: Mapping[str, Any], dialects: Mapping[str, Dialect]) -> str | None:
+    """The app name a seed entry creates: its dialect's `name_of`, or the entry's `name` (a
+    seed kind that is no wire dialect, e.g. native); None when it names none."""
+    dialect = dialects.get(str(entry.get("dialect")))
+    try:
+        return dialect.name_of(entry) if dialect is not None else (str(entry["name"]) if "name" in entry else None)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 class Resetter:
@@ -36,13 +37,13 @@ class Resetter:
         self._templates: dict[str, dict[str, Any]] = {}
 
     def seeded_names(self) -> set[str]:
-        return {n for doc in self.startup for e in doc.get("apps", []) if (n := entry_name(e))}
+        return {n for doc in self.startup for e in doc.get("apps", []) if (n := entry_name(e, self.dialects))}
 
     def seeded_secret(self, name: str) -> str:
-        """The plain-text secret (a Tencent IM `key:`) the startup seeds give app `name`, or ""."""
+        """The plain-text secret (a signing `key:`) the startup seeds give app `name`, or ""."""
         for doc in self.startup:
             for e in doc.get("apps", []):
-                if entry_name(e) == name and "key" in e:
+                if entry_name(e, self.dialects) == name and "key" in e:
                     return str(e["key"])
         return ""
 
@@ -92,7 +93,7 @@ class Resetter:
         if template is not None:
             await self.svc.write(lambda tx: snapshot.load_app(tx, template))
             return [self.svc.apps.get(name)]
-        docs = [{"apps": [e for e in d.get("apps", []) if entry_name(e) == name]} for d in self.startup]
+        docs = [{"apps": [e for e in d.get("apps", []) if entry_name(e, self.dialects) == name]} for d in self.startup]
         apps = await asyncio.to_thread(self._apply, docs)
         if apps:
             svc = self.svc
@@ -118,10 +119,5 @@ class Resetter:
             drop_group_view(tx, app.id)
 
     def forget(self, app: App) -> None:
-        from polytag.core.im import im
-
-        svc = self.svc
-        svc.memberships.forget(app.id)
-        svc.subjects.forget(app.id)
-        svc.apps.invalidate(app.id)
-        im(svc).quotas.reset(app.id)
+        """The Service's in-memory state about the app, whatever its dialects' parts keep."""
+        self.svc.forget(app.id)

@@ -4,9 +4,9 @@ Format version 2 stores each table as `{"columns": [...], "rows": [[...]]}`; ver
 objects) still loads. Bytes are `{"$b64": "..."}`. App ids are not carried: a loaded app gets a
 new one (ids are never reused), and every row is re-keyed to it.
 
-Secrets held in plain text (SECRET_COLUMNS: the Tencent IM key, the value of a live stable
+Secrets held in plain text (SECRET_COLUMNS: a signing key, the value of a live reissuable
 token) are left out unless the caller asks for them (`secrets=True`); the document says which
-(`"secrets": false`). Hashes (app secrets, JuziBot tokens, every access token) are kept.
+(`"secrets": false`). Hashes (app secrets and tokens, every access token) are kept.
 """
 
 from __future__ import annotations

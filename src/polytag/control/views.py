@@ -31,10 +31,12 @@ P = "/_polytag"
 
 def build(plane: ControlPlane) -> list[BaseRoute]:
     svc, found = plane.service, plane.dialects
+    # what the console shows differently per dialect, from each record (polytag.dialects.Console)
+    consoles = {name: {"grouped": d.console.grouped, "hue": d.console.hue} for name, d in sorted(found.items())}
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__, "backend": svc.store.backend,
-                             "dialects": sorted(found)})
+                             "dialects": sorted(found), "console": consoles})
 
     async def reset(request: Request) -> Response:
         name = opt_str(await body_object(request), "app")

@@ -8,50 +8,37 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from polytag.core.batches import check_batch
+from polytag.core.clock import Clock
 from polytag.core.models import App
-from polytag.errors import Conflict, Invalid, LimitExceeded, NotFound
+from polytag.core.subjects import Subjects
+from polytag.core.usertags import UserTags
+from polytag.errors import Conflict, Invalid, LimitExceeded
 from polytag.store import Tx
-from polytag.store.rows import Rows
 
-if TYPE_CHECKING:
-    from polytag.core.im import ImCore
-    from polytag.core.service import Service
-
-ID_MAX_BYTES = 32        # UserID <= 32 bytes (spec B4)
-PROFILE_MAX_BYTES = 500  # Nick / FaceUrl (40601)
-REIMPORT_COOLDOWN = 90 * 86400  # "deleted UserID cannot be re-imported within 3 months" (70399)
+ID_MAX_BYTES = 32        # account ids <= 32 bytes
+PROFILE_MAX_BYTES = 500  # each profile field
+REIMPORT_COOLDOWN = 90 * 86400  # a deleted account cannot be imported again within 3 months
 
 
 class Accounts:
-    def __init__(self, service: Service, im: ImCore) -> None:
-        self.svc = service
-        self.im = im
+    """Accounts are the app's subjects; imported ones are active (`Subjects.resolve(active=True)`)."""
 
-    # reads ------------------------------------------------------------------
-    def states(self, app: App, ids: Sequence[str], rows: Rows | None = None) -> dict[str, tuple[int, bool, dict[str, Any]]]:
-        """ext_id -> (ord, active, props) for the known ones among `ids`."""
-        rows = rows or self.svc.store.read()
-        found = self.svc.subjects.lookup(app, ids, rows)
-        by_ord = {int(r[0]): r for r in rows.subjects_by_ords(app.id, list(set(found.values())))}
-        out = {}
-        for ext, o in found.items():
-            r = by_ord[o]
-            out[ext] = (o, bool(r[2]), json.loads(str(r[6]) or "{}"))
-        return out
+    def __init__(self, clock: Clock, subjects: Subjects, user_tags: UserTags) -> None:
+        self.clock = clock
+        self.subjects = subjects
+        self.user_tags = user_tags
 
-    def imported(self, app: App, ids: Sequence[str], rows: Rows | None = None) -> dict[str, int]:
-        """ext_id -> ord of the imported (active) accounts among `ids`."""
-        return {e: s[0] for e, s in self.states(app, ids, rows).items() if s[1]}
-
-    def require(self, app: App, ids: Sequence[str], rows: Rows | None = None) -> list[int]:
-        """Ordinals of `ids`, all imported; NotFound("account") names the first one that is not."""
-        have = self.imported(app, ids, rows)
-        for ext in ids:
-            if ext not in have:
-                raise NotFound("account", ext)
-        return [have[e] for e in ids]
+    def _state(self, tx: Tx, app: App, ext: str) -> tuple[int, bool, dict[str, Any]] | None:
+        """(ord, active, props) of one known account, read in the write's transaction."""
+        found = self.subjects.find(app, [ext], tx)
+        if ext not in found:
+            return None
+        row = tx.subject(app.id, found[ext])
+        assert row is not None
+        return found[ext], bool(row[2]), json.loads(str(row[6]) or "{}")
 
     # writes -----------------------------------------------------------------
     def check_id(self, user_id: object) -> str:
@@ -67,8 +54,8 @@ class Accounts:
         for k, v in (profile or {}).items():
             if len(v.encode("utf-8")) > PROFILE_MAX_BYTES:
                 raise Invalid(k, "too_long", v)
-        now = self.svc.clock.now()
-        state = self.states(app, [ext], tx).get(ext)
+        now = self.clock.now()
+        state = self._state(tx, app, ext)
         if state is None or not state[1]:
             self._check_room(tx, app)
         if state is not None and not state[1]:
@@ -76,7 +63,7 @@ class Accounts:
             if now - float(state[2].get("deleted_at", 0)) < cooldown:
                 raise Conflict("deleted_account", ext)
         if state is None:
-            (ord_,) = self.svc.subjects.create(tx, app, [ext], int(now))
+            (ord_,) = self.subjects.create(tx, app, [ext], int(now))
             props: dict[str, Any] = {}
         else:
             ord_, props = state[0], {k: v for k, v in state[2].items() if k != "deleted_at"}
@@ -91,20 +78,20 @@ class Accounts:
 
     def delete_one(self, tx: Tx, app: App, user_id: str) -> bool:
         """Delete an imported account with its tags and attributes; False if it was not imported."""
-        state = self.states(app, [user_id], tx).get(user_id)
+        state = self._state(tx, app, user_id)
         if state is None or not state[1]:
             return False
         ord_, _, props = state
-        self.im.user_tags.clear(tx, app, [ord_])
+        self.user_tags.clear(tx, app, [ord_])
         tx.delete_subject_attrs(app.id, ord_)
-        props = {**props, "deleted_at": self.svc.clock.now()}
+        props = {**props, "deleted_at": self.clock.now()}
         tx.set_subject_fields(app.id, ord_, active=0, props=json.dumps(props, ensure_ascii=False, sort_keys=True))
         return True
 
     # batches (per-item results; the batch itself is all or nothing only for its size) ---------
     def import_many(self, tx: Tx, app: App, items: Sequence[tuple[object, Mapping[str, str]]]) -> list[str]:
-        """Import each account; returns the UserIDs that failed (invalid, deleted too recently, no room)."""
-        self.svc.check_batch(app, "accounts", len(items))
+        """Import each account; returns the ids that failed (invalid, deleted too recently, no room)."""
+        check_batch(app, "accounts", len(items))
         failed = []
         for user_id, profile in items:
             try:
@@ -114,10 +101,10 @@ class Accounts:
         return failed
 
     def delete_many(self, tx: Tx, app: App, ids: Sequence[str]) -> list[bool]:
-        self.svc.check_batch(app, "accounts", len(ids))
+        check_batch(app, "accounts", len(ids))
         return [self.delete_one(tx, app, i) for i in ids]
 
     def check_many(self, app: App, ids: Sequence[str]) -> list[bool]:
-        self.svc.check_batch(app, "accounts", len(ids))
-        have = self.imported(app, ids)
+        check_batch(app, "accounts", len(ids))
+        have = self.subjects.find(app, ids, active=True)
         return [i in have for i in ids]

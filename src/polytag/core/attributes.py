@@ -7,18 +7,15 @@ duplicate names and oversize names or values are all Invalid/NotFound on "attrib
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
 from pyroaring import BitMap
 
+from polytag.core.batches import check_batch
 from polytag.core.models import App
+from polytag.core.subjects import Subjects
 from polytag.errors import Invalid, NotFound
-from polytag.store import Tx
+from polytag.store import Store, Tx
 from polytag.store.rows import Rows
-
-if TYPE_CHECKING:
-    from polytag.core.im import ImCore
-    from polytag.core.service import Service
 
 SLOTS = 10
 MAX_BYTES = 50
@@ -35,16 +32,16 @@ def _check_text(field: str, value: object, max_bytes: int) -> str:
 
 
 class Attributes:
-    def __init__(self, service: Service, im: ImCore) -> None:
-        self.svc = service
-        self.im = im
+    def __init__(self, store: Store, subjects: Subjects) -> None:
+        self.store = store
+        self.subjects = subjects
 
     def _max(self, app: App) -> int:
         return int(app.config.get("attr_max_bytes", MAX_BYTES))
 
     # names ------------------------------------------------------------------
     def names(self, app: App, rows: Rows | None = None) -> dict[int, str]:
-        return {int(s): str(n) for s, n in (rows or self.svc.store.read()).attr_names(app.id)}
+        return {int(s): str(n) for s, n in (rows or self.store.read()).attr_names(app.id)}
 
     def slot_of(self, app: App, name: str, rows: Rows | None = None) -> int:
         for slot, n in self.names(app, rows).items():
@@ -71,12 +68,12 @@ class Attributes:
         """Order: batch, attribute names, values, accounts."""
         if not items:
             return
-        self.svc.check_batch(app, "accounts", len(items))
+        check_batch(app, "accounts", len(items))
         resolved = []
         for _, attrs in items:
             resolved.append({self.slot_of(app, k, tx): _check_text("attribute", v, self._max(app))
                              for k, v in attrs.items()})
-        ords = self.im.accounts.require(app, [a for a, _ in items], tx)
+        ords = self.subjects.resolve(app, [a for a, _ in items], tx, active=True)
         for o, values in zip(ords, resolved, strict=True):
             for slot, value in values.items():
                 tx.put_subject_attr(app.id, o, slot, value)
@@ -84,9 +81,9 @@ class Attributes:
     def remove_values(self, tx: Tx, app: App, items: Sequence[tuple[str, Sequence[str]]]) -> None:
         if not items:
             return
-        self.svc.check_batch(app, "accounts", len(items))
+        check_batch(app, "accounts", len(items))
         slots = [[self.slot_of(app, n, tx) for n in names] for _, names in items]
-        ords = self.im.accounts.require(app, [a for a, _ in items], tx)
+        ords = self.subjects.resolve(app, [a for a, _ in items], tx, active=True)
         for o, ss in zip(ords, slots, strict=True):
             for slot in ss:
                 tx.delete_subject_attr(app.id, o, slot)
@@ -95,10 +92,10 @@ class Attributes:
         """Each account's attributes by slot order; {} for an account that is not imported."""
         if not accounts:
             return []
-        self.svc.check_batch(app, "accounts", len(accounts))
-        rows = self.svc.store.read()
+        check_batch(app, "accounts", len(accounts))
+        rows = self.store.read()
         names = self.names(app, rows)
-        have = self.im.accounts.imported(app, accounts, rows)
+        have = self.subjects.find(app, accounts, rows, active=True)
         held: dict[int, dict[str, str]] = {o: {} for o in have.values()}
         for o, slot, value in rows.subject_attrs(app.id, list(held)):
             if int(slot) in names:
@@ -107,5 +104,5 @@ class Attributes:
 
     def members(self, app: App, name: str, value: str, rows: Rows | None = None) -> BitMap:
         """Ordinals of the accounts whose attribute `name` equals `value`."""
-        rows = rows or self.svc.store.read()
+        rows = rows or self.store.read()
         return BitMap(rows.ords_with_attr(app.id, self.slot_of(app, name, rows), value))

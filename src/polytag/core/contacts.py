@@ -1,6 +1,6 @@
-"""Corp members, customers and friendships (WeCom external contacts), and marking tags per pair.
+"""Members, customers and friendships between them (external contacts), and marking tags per pair.
 
-WeCom marks tags per (member, customer) pair (`mark_tag` takes both), so each friendship is a
+Tags are marked per (member, customer) pair (a mark names both), so each friendship is a
 core subject with ext_id "userId<TAB>unionId"; the per-subject cap is then the per-pair cap, and
 "the customer's tags" is the union over the customer's pairs.
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from pyroaring import BitMap
 
@@ -19,9 +18,6 @@ from polytag.core.models import App, Tag
 from polytag.core.subjects import Subjects
 from polytag.errors import Invalid, NotFound
 from polytag.store import Store, Tx
-
-if TYPE_CHECKING:
-    from polytag.core.service import Service
 
 
 @dataclass(frozen=True)
@@ -53,11 +49,6 @@ class Contacts:
         self.subjects = subjects
         self.memberships = memberships
         self.groups = groups
-
-    @classmethod
-    def of(cls, service: Service) -> Contacts:
-        """Contacts over a Service's parts (stateless, so building one per call is cheap)."""
-        return cls(service.store, service.subjects, service.memberships, Groups.of(service))
 
     # writes -----------------------------------------------------------------
     def add_members(self, tx: Tx, app: App, user_ids: Sequence[str], now: int) -> None:

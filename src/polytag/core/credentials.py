@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from polytag.core.apps import Apps
 from polytag.core.clock import Clock
 from polytag.core.fresh import MAX_ENTRIES, Fresh
 from polytag.core.ids import random_token, token_hash
-from polytag.errors import Unauthorized
+from polytag.core.models import App
+from polytag.errors import NotFound, Unauthorized
 from polytag.store import Store, Tx
-
-TokenRow = tuple[int, str, float, float]  # (app_id, kind, issued_at, expires_at)
 
 
 @dataclass(frozen=True)
@@ -20,10 +20,14 @@ class Issued:
     expires_in: int
 
 
+TokenRow = tuple[int, str, float, float]  # (app_id, kind, issued_at, expires_at)
+
+
 class Tokens:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, apps: Apps) -> None:
         self.store = store
         self.clock = clock
+        self.apps = apps
         # token -> its row; keyed by the token itself, so a hit costs no hashing
         self._rows: Fresh[str, tuple[int, str, float, float]] = Fresh(store.generation)
         # token -> (database generation, (its row, its app's row)) read together (PostgreSQL)
@@ -82,6 +86,41 @@ class Tokens:
         self._joined[token] = (read_at, out)
         return out
 
+    def owner(self, token: str) -> tuple[TokenRow, App] | None:
+        """The token's row and its app, or None for a token nobody holds; not judged (`check`
+        judges the row). Where nothing is cached (PostgreSQL) one joined read gives both;
+        otherwise the `Fresh` row and app caches serve. The one read of a token's app: the
+        control plane's app hint and the dialect's authentication share it (`Call.token_owner`)."""
+        if self.store.generation is None:
+            got = self.with_app(token)
+            return None if got is None else (got[0], self.apps.of_row(got[1]))
+        row = self._row(token)
+        if row is None:
+            return None
+        try:
+            return row, self.apps.by_id(row[0])
+        except NotFound:  # the app went between the two reads
+            return None
+
+    def _row(self, token: str) -> TokenRow | None:
+        """The token's row from the `Fresh` cache, or read (and remembered when it exists)."""
+        row = self._rows.get(token)
+        if row is None:
+            mark = self._rows.mark()
+            got = self.store.read().token(token_hash(token))
+            row = None if got is None else (int(got[0]), str(got[1]), float(got[2]), float(got[3]))
+            if row is not None:  # an unknown token is not remembered: it costs the caller a read
+                self._rows.put(token, row, mark)
+        return row
+
+    async def owner_now(self, token: str) -> tuple[TokenRow, App] | None:
+        """`owner` for a dialect's authentication: where nothing is cached in-process (PostgreSQL),
+        the exact copy checked against the database's generation off the event loop (`with_app_now`)."""
+        if self.store.generation is not None:
+            return self.owner(token)
+        got = await self.with_app_now(token)
+        return None if got is None else (got[0], self.apps.of_row(got[1]))
+
     def check(self, token: str, kind_ttl: dict[str, int],
               row: tuple[int, str, float, float] | None = None) -> tuple[int, str]:
         """(app_id, kind) of a valid token, or Unauthorized("invalid" | "expired").
@@ -90,13 +129,7 @@ class Tokens:
         makes stale at once (PostgreSQL: read on every call), or is `row`, read earlier in the
         same call (`with_app`). Expiry is judged on every call, against the clock."""
         if row is None:
-            row = self._rows.get(token)
-        if row is None:
-            mark = self._rows.mark()
-            got = self.store.read().token(token_hash(token))
-            row = None if got is None else (int(got[0]), str(got[1]), float(got[2]), float(got[3]))
-            if row is not None:  # an unknown token is not remembered: it costs the caller a read
-                self._rows.put(token, row, mark)
+            row = self._row(token)
         if row is None:
             raise Unauthorized("invalid")
         app_id, kind, issued, expires = row

@@ -1,6 +1,6 @@
-"""Tag groups as WeCom has them: tags live in groups, groups list by `order`, empty groups vanish.
+"""Tag groups: tags live in groups, groups list by `order`, empty groups vanish.
 
-Dialect-neutral rules (JuziBot today, the native API later): a group is never empty (creating
+Dialect-neutral rules (any dialect with grouped tags, and the native API): a group is never empty (creating
 one needs tags; deleting its last tag deletes it; deleting it deletes its tags and their
 memberships); group names are unique per app, tag names per group; `order` is in [0, 2^32) and
 larger sorts first, then older first; an id that belongs to another app is NotFound, exactly as one
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from polytag.core.models import App, Tag, TagGroup
 from polytag.core.tags import Tags, check_name, group_from_row, tag_from_row
@@ -19,10 +18,7 @@ from polytag.errors import Conflict, Invalid, NotFound
 from polytag.store import Store, Tx
 from polytag.store.rows import Rows
 
-if TYPE_CHECKING:
-    from polytag.core.service import Service
-
-ORDER_MAX = 2**32  # exclusive (WeCom: order in [0, 2^32))
+ORDER_MAX = 2**32  # exclusive: order in [0, 2^32)
 
 
 @dataclass(frozen=True)
@@ -50,11 +46,6 @@ class Groups:
     def __init__(self, store: Store, tags: Tags) -> None:
         self.store = store
         self.tags = tags
-
-    @classmethod
-    def of(cls, service: Service) -> Groups:
-        """Groups over a Service's parts (stateless, so building one per call is cheap)."""
-        return cls(service.store, service.tags)
 
     # reads ------------------------------------------------------------------
     def tag(self, app: App, ext_id: str, rows: Rows | None = None) -> Tag:

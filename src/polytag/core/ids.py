@@ -25,14 +25,14 @@ def generated_ext_ids(namespace: str, n: int, prefix: str = "o", length: int = 2
 
 
 def et_id(app_name: str, kind: str, ordinal: int, id_seed: str = "") -> str:
-    """A WeCom-style corp tag id: `et` + 30 url-safe chars, deterministic per app/kind/ordinal."""
+    """An opaque tag id: `et` + 30 url-safe chars, deterministic per app/kind/ordinal."""
     digest = hashlib.sha256(f"{id_seed}|{app_name}|{kind}|{ordinal}".encode()).digest()
     body = base64.b64encode(digest).decode().translate(_B64).rstrip("=")
     return ("et" + body)[:32]
 
 
 def random_et_id() -> str:
-    """A WeCom-style corp tag id from `secrets`: `et` + 30 url-safe chars (180 random bits)."""
+    """An opaque tag id from `secrets`: `et` + 30 url-safe chars (180 random bits)."""
     return ("et" + secrets.token_urlsafe(24))[:32]
 
 

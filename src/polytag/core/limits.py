@@ -87,7 +87,7 @@ NATIVE = Limits(tag_name_max=128, page_size=10_000, batch={"memberships": NATIVE
 COUNTS = ("tags_per_app", "tags_per_subject", "tag_delete_max_members")  # int >= 0, or None
 SIZES = ("tag_name_max", "page_size")                                   # int >= 1
 # keys of a `limits:` object that are not Limits fields but are read elsewhere
-OTHER_KEYS = {"daily_quotas": "the control plane's WeChat daily quotas, {api: calls per day}"}
+OTHER_KEYS = {"daily_quotas": "the control plane's daily call quotas, {api: calls per day}"}
 
 
 def limit_keys() -> list[str]:

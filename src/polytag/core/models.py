@@ -13,7 +13,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class App:
-    """A tenant: one vendor account (a WeChat appid, an IM sdkappid, a JuziBot app) or a native app."""
+    """A tenant: one vendor account (as its dialect names it) or a native app."""
 
     id: int
     dialect: str
@@ -46,7 +46,7 @@ class TagGroup:
 
 @dataclass(frozen=True)
 class Tag:
-    """A tag; `ext_id` is what the vendor shows (WeChat's number, JuziBot's et-id, IM's name)."""
+    """A tag; `ext_id` is what the vendor shows (a number, an opaque id, the name itself)."""
 
     ord: int
     ext_id: str

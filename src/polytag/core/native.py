@@ -174,11 +174,11 @@ def change_memberships(
     tag_ords = _tag_ords(service, tx, app, {t for _, t in pairs}, create_tags and not remove, out)
     subjects = list(dict.fromkeys(s for s, _ in pairs))
     if create_subjects and not remove:
-        known = service.subjects.lookup(app, subjects, tx)
+        known = service.subjects.find(app, subjects, tx)
         out.created_subjects = [s for s in subjects if s not in known]
         ords = service.subjects.create(tx, app, subjects, service.now_s())
     else:
-        ords = service.resolve(app, subjects, tx)
+        ords = service.subjects.resolve(app, subjects, tx)
     by_ext = dict(zip(subjects, ords, strict=True))
     grouped: dict[int, list[int]] = {}
     for s, t in pairs:

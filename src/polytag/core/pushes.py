@@ -9,21 +9,21 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pyroaring import BitMap
 
 from polytag.core import audience as au
+from polytag.core.attributes import Attributes
+from polytag.core.clock import Clock
 from polytag.core.ids import random_hex
+from polytag.core.memberships import Memberships
 from polytag.core.models import App
 from polytag.core.quotas import day_start
-from polytag.core.tags import check_name
+from polytag.core.subjects import Subjects
+from polytag.core.tags import Tags, check_name
 from polytag.errors import Forbidden, Invalid, LimitExceeded
-from polytag.store import Tx
-
-if TYPE_CHECKING:
-    from polytag.core.im import ImCore
-    from polytag.core.service import Service
+from polytag.store import Store, Tx
 
 DEDUP_SECONDS = 7 * 86400
 MAX_LIFETIME = 604800
@@ -57,9 +57,11 @@ class PushRecord:
 
 
 class Pushes:
-    def __init__(self, service: Service, im: ImCore) -> None:
-        self.svc = service
-        self.im = im
+    def __init__(self, store: Store, clock: Clock, subjects: Subjects, tags: Tags, memberships: Memberships,
+                 attributes: Attributes) -> None:
+        self.store, self.clock = store, clock
+        self.subjects, self.tags, self.memberships = subjects, tags, memberships
+        self.attributes = attributes
 
     def check(self, app: App, cond: Condition, lifetime: int) -> None:
         """Order: lifetime, tags with attributes, tag count, empty tag, tag length, tag in both lists."""
@@ -77,14 +79,14 @@ class Pushes:
             raise Invalid("condition", "tag_in_both")
 
     def expression(self, app: App, cond: Condition) -> au.Expr:
-        rows = self.svc.store.read()
+        rows = self.store.read()
 
         def tag(name: str) -> au.Expr:
-            t = self.svc.tags.find(app, name, rows)
+            t = self.tags.find(app, name, rows)
             return au.TagRef(t.ord if t else None)
 
         def attr(name: str, value: str) -> au.Expr:
-            return au.Members(self.im.attributes.members(app, name, value, rows))
+            return au.Members(self.attributes.members(app, name, value, rows))
 
         parts: list[au.Expr] = []
         if cond.tags_and:
@@ -100,9 +102,9 @@ class Pushes:
     def audience(self, app: App, cond: Condition) -> BitMap:
         """Imported accounts the condition selects (absent condition: all of them)."""
         expr = self.expression(app, cond)
-        rows = self.svc.store.read()
+        rows = self.store.read()
         universe = BitMap(rows.active_ords(app.id))
-        return au.evaluate(expr, self.svc.memberships.index(app, rows), universe)
+        return au.evaluate(expr, self.memberships.index(app, rows), universe)
 
     def prepare(
         self, app: App, msg_random: int, cond: Condition, lifetime: int = 0, from_account: str = "",
@@ -113,7 +115,7 @@ class Pushes:
         cfg = {k: app.config.get(k, v) for k, v in DEFAULTS.items()}
 
         def op(tx: Tx) -> str:
-            now = self.svc.clock.now()
+            now = self.clock.now()
             same = tx.push_by_random(app.id, msg_random, now - DEDUP_SECONDS)
             if same is not None:
                 return str(same[0])
@@ -134,10 +136,10 @@ class Pushes:
         return op
 
     def log(self, app: App) -> list[PushRecord]:
-        rows = self.svc.store.read()
+        rows = self.store.read()
         out = []
         for task_id, rnd, at, cond, frm, life, _size, blob in rows.pushes(app.id):
             ords = list(BitMap.deserialize(blob))
             out.append(PushRecord(str(task_id), int(rnd), float(at), json.loads(cond or "{}"), str(frm),
-                                  int(life), self.svc.subjects.ext_ids(app, ords, rows)))
+                                  int(life), self.subjects.ext_ids(app, ords, rows)))
         return out

@@ -1,4 +1,8 @@
-"""The users of an app: ext_id <-> dense ordinal, cached in memory per app and kept at head."""
+"""The users of an app: ext_id <-> dense ordinal, cached in memory per app and kept at head.
+
+`resolve` and `find` are the one way from external ids to ordinals: one rule for a missing id
+(`missing`), and `active=True` to count only active subjects, learnt from the directory.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,12 @@ import sys
 import threading
 from collections.abc import Iterable, Sequence
 
+from pyroaring import BitMap
+
 from polytag.core.models import App
 from polytag.core.ordmap import OrdMap
 from polytag.core.resident import Resident
+from polytag.errors import Forbidden, NotFound
 from polytag.store import Store, Tx
 from polytag.store.rows import Rows
 
@@ -21,6 +28,8 @@ class Directory:
         self.ords = OrdMap()  # looked up a batch at a time (polytag.core.ordmap)
         self.lock = threading.Lock()
         self.text_bytes = 0  # of the ext_id strings (the list and the map share them)
+        # the inactive subjects, with the store generation they were read under (see `inactive`)
+        self.inactive: tuple[BitMap, int] | None = None
 
     def memory(self) -> int:
         """Bytes held: the strings, the list, the map (O(1): the strings are added up as they come)."""
@@ -117,7 +126,7 @@ class Subjects:
             view = group[key] = GroupView(self.directory(app, self.store.read()))
         return view
 
-    def ords_of(self, app: App, ext_ids: Sequence[str], rows: Rows | None = None) -> list[int | None]:
+    def _ords(self, app: App, ext_ids: Sequence[str], rows: Rows | None = None) -> list[int | None]:
         """The ordinal of each of `ext_ids` (None where there is none), in order.
 
         Inside a write group the directory's freshness is checked once per group: the group
@@ -139,31 +148,50 @@ class Subjects:
             ords = [o if o is not None else found.get(e) for e, o in zip(ext_ids, ords, strict=True)]
         return ords
 
-    def lookup(self, app: App, ext_ids: Iterable[str], rows: Rows | None = None) -> dict[str, int]:
-        """ext_id -> ord for those that exist (a miss is re-checked against the rows).
-
-        The directory only ever holds committed subjects (it is filled from a reader
-        connection); subjects created earlier in the caller's transaction are found by
-        the re-check against `rows`."""
-        view = self.group_view(app, rows)
-        if view is not None:
-            ext_ids = list(ext_ids)
-            ords = self.ords_of(app, ext_ids, rows)
-            return {ext: o for ext, o in zip(ext_ids, ords, strict=True) if o is not None}
-        d = self.directory(app, self.store.read())
-        rows = rows or self.store.read()
-        found: dict[str, int] = {}
-        missing: list[str] = []
-        for ext in ext_ids:
-            o = d.ords.get(ext)
-            if o is None:
-                missing.append(ext)
-            else:
-                found[ext] = o
-        if missing:
-            for ext, o in rows.subject_ords(app.id, missing):
-                found[ext] = int(o)
+    def find(self, app: App, ext_ids: Iterable[str], rows: Rows | None = None, *,
+             active: bool = False) -> dict[str, int]:
+        """ext_id -> ord for those of `ext_ids` that exist (and are active, with `active`); a miss
+        is no error. Subjects created earlier in the caller's write group are found too."""
+        ext_ids = list(ext_ids)
+        ords = self._ords(app, ext_ids, rows)
+        found = {ext: o for ext, o in zip(ext_ids, ords, strict=True) if o is not None}
+        if active and found:
+            off = self.inactive_among(app, list(found.values()), rows)
+            if off:
+                found = {ext: o for ext, o in found.items() if o not in off}
         return found
+
+    def resolve(self, app: App, ext_ids: Sequence[str], rows: Rows | None = None, *,
+                active: bool = False) -> list[int]:
+        """The ordinal of each of `ext_ids`, in order; the first one missing raises (`missing`)."""
+        found = self.find(app, ext_ids, rows, active=active)
+        if len(found) < len(ext_ids):
+            for ext in ext_ids:
+                if ext not in found:
+                    raise self.missing(app, ext, rows)
+        return [found[ext] for ext in ext_ids]
+
+    def missing(self, app: App, ext_id: str, rows: Rows | None = None) -> Exception:
+        """The one rule for an id the app does not have (or not active): Forbidden("other_app")
+        when only other apps know it, NotFound("subject") otherwise. Each dialect renders both."""
+        holders = (rows or self.store.read()).apps_holding(ext_id)
+        if holders and app.id not in holders:
+            return Forbidden("other_app", ext_id)
+        return NotFound("subject", ext_id)
+
+    def inactive_among(self, app: App, ords: Sequence[int], rows: Rows | None = None) -> set[int]:
+        """Which of `ords` are inactive. Outside a write group, on a store whose caches are safe
+        (a shared generation), from the directory's copy, read again once the generation moved;
+        otherwise (a write group, PostgreSQL) one indexed read of those ordinals."""
+        generation = self.store.generation
+        if generation is None or getattr(rows, "group", None) is not None:
+            return set((rows or self.store.read()).inactive_ords(app.id, ords))
+        d = self.directory(app)
+        held = d.inactive
+        if held is None or held[1] != generation.value:
+            mark = generation.value  # before the read: a write landing meanwhile makes it stale
+            held = d.inactive = (BitMap(self.store.read().inactive_ords(app.id)), mark)
+        return {o for o in ords if o in held[0]}
 
     def ext_ids(self, app: App, ords: Sequence[int], rows: Rows | None = None) -> list[str]:
         rows = rows or self.store.read()
@@ -173,8 +201,8 @@ class Subjects:
 
     def create(self, tx: Tx, app: App, ext_ids: Sequence[str], now: int) -> list[int]:
         """Add subjects not yet known (in order, duplicates once); returns the ords of all of them.
-        `now` is in whole seconds (it is WeChat's subscribe_time)."""
-        have = self.lookup(app, ext_ids, tx)
+        `now` is in whole seconds."""
+        have = self.find(app, ext_ids, tx)
         new: list[str] = []
         seen: set[str] = set()
         for ext in ext_ids:

@@ -1,8 +1,11 @@
 """Dialects: vendor wire formats over the one Service. Every subpackage exporting DIALECT is mounted.
 
-A dialect is data: its prefix, its endpoints (vendor action names verbatim), how a call is
-authenticated, how an error is rendered, and its limits preset. The mount below is the only
-place that turns HTTP into a `Call` and a handler's result or error back into bytes.
+A dialect is data (the `Dialect` record): its prefix, its endpoints (vendor action names
+verbatim), how a call is authenticated, how an error is rendered, its limits preset, and every
+other way the vendor reaches the rest of the house (the state it adds to the core, how the
+control plane finds a call's app, the code its answers carry, its test fixtures, CLI commands
+and console hints). The mount below is the only place that turns HTTP into a `Call` and a
+handler's result or error back into bytes; several dialects may share one prefix.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import logging
 import pkgutil
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qsl
@@ -23,9 +26,10 @@ from starlette.types import Receive, Scope, Send
 
 from polytag.core.limits import Limits
 from polytag.core.models import App
+from polytag.core.parts import PartsFactory
 from polytag.core.service import Service
 from polytag.dialects import _wire
-from polytag.errors import LimitExceeded
+from polytag.errors import LimitExceeded, PolytagError
 
 log = logging.getLogger("polytag.dialects")
 
@@ -55,7 +59,7 @@ class Call:
     query: Mapping[str, str]
     app: App | None = None
     app_hint: Any = UNSET  # the app the call names before it is authenticated (polytag.control)
-    token_row: Any = None  # its access token's row, when the app hint was read with it (Tokens.with_app)
+    token_row: Any = UNSET  # (its access token's row, the token's app) or None, once read (token_owner)
     error: BaseException | None = None  # what the answer rendered, when it is an error
     answer: bytes = b""  # the answer's bytes, once encoded (observers read them)
 
@@ -67,6 +71,24 @@ class Call:
     def request(self) -> Request:
         """The starlette view of the request (headers, client, ...), made on demand."""
         return Request(self.scope)
+
+    def token_owner(self, param: str = "access_token") -> tuple[Any, App] | None:
+        """(the row, the app) of the token in query parameter `param`, read once per call
+        whoever asks first (the control plane's app hint, the dialect's authentication)."""
+        if self.token_row is UNSET:
+            token = self.query.get(param)
+            self.token_row = self.service.tokens.owner(token) if token else None
+        owner: tuple[Any, App] | None = self.token_row
+        return owner
+
+    async def token_owner_now(self, param: str = "access_token") -> tuple[Any, App] | None:
+        """`token_owner` for authentication: on PostgreSQL from the exact copy checked against the
+        database's generation off the event loop (`Tokens.owner_now`), unless already read."""
+        if self.token_row is UNSET:
+            token = self.query.get(param)
+            self.token_row = await self.service.tokens.owner_now(token) if token else None
+        owner: tuple[Any, App] | None = self.token_row
+        return owner
 
     async def admit(self, app: App) -> None:
         """The caller proved it speaks for `app` (a valid token, or the right secret at a token
@@ -92,8 +114,35 @@ class Endpoint:
     auth: bool = True  # the token-issuing endpoints are the listed exceptions
 
 
+def no_hint(call: Call) -> App | None:
+    """A dialect whose calls name their app by `?appid=` (or name none)."""
+    name = call.query.get("appid")
+    return call.service.apps.get(name) if name else None
+
+
+def errcode_of(payload: Any) -> int:
+    """`errcode` of a JSON object answer; 0 when it carries none (a success)."""
+    if type(payload) is dict:
+        code = payload.get("errcode")
+        return code if type(code) is int else 0
+    return 0
+
+
+@dataclass(frozen=True)
+class Console:
+    """What the admin console shows differently per dialect (served in the app JSON).
+
+    `grouped`: tags live in groups (the console offers group forms even when there is none yet);
+    `hue`: the colour of the dialect's badge, one of console.css's `hue-*` classes."""
+
+    grouped: bool = False
+    hue: str = "grey"
+
+
 @dataclass(frozen=True)
 class Dialect:
+    """Everything through which one vendor reaches the rest of the house (docs/architecture.md)."""
+
     name: str
     prefix: str
     endpoints: Sequence[Endpoint]
@@ -105,6 +154,32 @@ class Dialect:
     seed_app: Callable[[Service, Mapping[str, Any]], App]
     new_rid: Callable[[], str]
     content_type: str = "application/json"
+    # the state the dialect adds to the core, built from explicit deps (service.parts[name])
+    parts: PartsFactory | None = None
+    # the app a call names before it is authenticated (the control plane's faults, quotas, journal)
+    app_hint: Callable[[Call], App | None] = no_hint
+    # calls per day by API (`*`: the rest) the control plane counts per app; empty: none
+    daily_quotas: Mapping[str, int] = field(default_factory=dict)
+    # the vendor's error codes (errors.py's table): what a fault may inject
+    codes: Mapping[int, Any] = field(default_factory=dict)
+    # the vendor code an answer carries (metrics, request log, journal)
+    code_of: Callable[[Any], int] = errcode_of
+    # a seed entry with fresh credentials for `polytag_app(name)`, from a unique tag
+    fixture_entry: Callable[[str], dict[str, Any]] | None = None
+    # which keys of a seed entry hold the app's name and its credential
+    seed_keys: tuple[str, str] = ("name", "secret")
+    # the app name a seed entry makes (default: the value of its name key, as text)
+    entry_name: Callable[[Mapping[str, Any]], str] | None = None
+    # the module of the dialect's pytest fixtures and client helpers (registered by polytag.testing)
+    testing: str | None = None
+    # extra `polytag` CLI commands (click commands), registered by polytag.cli
+    commands: Sequence[Any] = ()
+    console: Console = field(default_factory=Console)
+
+    def name_of(self, entry: Mapping[str, Any]) -> str:
+        """The app name a seed entry of this dialect makes."""
+        return self.entry_name(entry) if self.entry_name else str(entry[self.seed_keys[0]])
+
 
 
 def discover() -> dict[str, Dialect]:
@@ -124,35 +199,94 @@ def presets(dialects: Mapping[str, Dialect]) -> dict[str, Limits]:
     return {name: d.limits for name, d in dialects.items()}
 
 
+def part_factories(dialects: Mapping[str, Dialect]) -> dict[str, PartsFactory]:
+    """What a Service builds into `service.parts`, by dialect name."""
+    return {name: d.parts for name, d in dialects.items() if d.parts is not None}
+
+
+def build_service(store: Any, dialects: Mapping[str, Dialect], **kw: Any) -> Service:
+    """A Service with every dialect's limits preset and parts."""
+    return Service(store, presets(dialects), parts=part_factories(dialects), **kw)
+
+
+def by_prefix(dialects: Mapping[str, Dialect]) -> dict[str, list[Dialect]]:
+    """The dialects mounted on each prefix, in registration order (several may share one)."""
+    out: dict[str, list[Dialect]] = {}
+    for dialect in dialects.values():
+        out.setdefault(dialect.prefix, []).append(dialect)
+    return out
+
+
+def endpoint_table(dialects: Sequence[Dialect]) -> dict[str, tuple[Dialect, Endpoint]]:
+    """One table for every dialect on a prefix; a path two of them claim is a startup error."""
+    table: dict[str, tuple[Dialect, Endpoint]] = {}
+    for dialect in dialects:
+        for ep in dialect.endpoints:
+            if ep.path in table:
+                raise ValueError(f"{dialect.prefix}/{ep.path} is claimed by both {table[ep.path][0].name!r} "
+                                 f"and {dialect.name!r}")
+            table[ep.path] = (dialect, ep)
+    return table
+
+
 class DialectApp:
-    """The ASGI app behind a dialect's prefix: one dict lookup per call, the vendor's envelope out.
+    """The ASGI app behind a prefix: one dict lookup per call, the owning vendor's envelope out.
+
+    Several dialects may share a prefix (their endpoint tables merge; `endpoint_table`). A path
+    nobody claims is answered by the dialect of the app the call's `access_token` belongs to,
+    when it resolves, else by the first dialect registered for the prefix.
 
     It is deliberately lean (no regex routing, no per-request middleware): vendor calls are the
     hot path, and the HTTP stack's own cost is what the benchmarks compare against.
     """
 
-    def __init__(self, dialect: Dialect, service: Service, max_body: int | None = None,
+    def __init__(self, dialects: Dialect | Sequence[Dialect], service: Service, max_body: int | None = None,
                  observe: Observer | None = None) -> None:
-        self.dialect, self.service = dialect, service
-        self.table = {ep.path: ep for ep in dialect.endpoints}
-        self.skip = len(dialect.prefix) + 1
+        mounted = [dialects] if isinstance(dialects, Dialect) else list(dialects)
+        if not mounted or len({d.prefix for d in mounted}) != 1:
+            raise ValueError("a DialectApp mounts one or more dialects of one prefix")
+        self.dialects, self.dialect, self.service = mounted, mounted[0], service
+        self.by_name = {d.name: d for d in mounted}
+        self.table = endpoint_table(mounted)
+        self.skip = len(self.dialect.prefix) + 1
         self.max_body = max_body  # bytes; None: no cap
         self.observe = observe  # this app's metrics and request log (polytag.observe)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"][self.skip:]
-        ep = self.table.get(path)
-        if ep is None:
-            ep = Endpoint(path, (scope["method"],), self._unknown, auth=False)
+        found = self.table.get(path)
+        if found is None:
+            dialect = self._owner(scope)
+            ep = Endpoint(path, (scope["method"],), _unknown(dialect), auth=False)
+        else:
+            dialect, ep = found
         try:
             body = await read_body(receive, self.max_body, declared_length(scope))
         except LimitExceeded as exc:  # answered before method and auth, in the dialect's envelope
             body, ep = b"", Endpoint(ep.path, (scope["method"],), _refuse(exc), auth=False)
-        status, answer, rid = await _dispatch(self.dialect, ep, self.service, scope, body, self.observe)
-        await send_bytes(send, status, answer, self.dialect.content_type, rid)
+        status, answer, rid = await _dispatch(dialect, ep, self.service, scope, body, self.observe)
+        await send_bytes(send, status, answer, dialect.content_type, rid)
 
-    async def _unknown(self, call: Call) -> Any:
-        raise self.dialect.unknown_path(call.endpoint.path)
+    def _owner(self, scope: Scope) -> Dialect:
+        """Who answers a path nobody claims: the dialect of the access token's app, else the first."""
+        if len(self.dialects) == 1:
+            return self.dialect
+        token = _parse_query(scope.get("query_string", b""))[0].get("access_token")
+        if token:
+            try:
+                owner = self.service.tokens.owner(token)
+            except PolytagError:  # a store that is down: the first dialect answers as usual
+                owner = None
+            if owner is not None and owner[1].dialect in self.by_name:
+                return self.by_name[owner[1].dialect]
+        return self.dialect
+
+
+def _unknown(dialect: Dialect) -> Handler:
+    async def unknown(call: Call) -> Any:
+        raise dialect.unknown_path(call.endpoint.path)
+
+    return unknown
 
 
 def _refuse(exc: BaseException) -> Handler:

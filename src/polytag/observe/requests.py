@@ -29,15 +29,6 @@ INFO = logging.INFO
 MAX_PATH = 200  # logged paths are cut here (an unknown path is whatever the client sent)
 
 
-def vendor_code(payload: Any) -> Any:
-    """The vendor's code in an answer: WeChat and JuziBot `errcode`, Tencent IM `ErrorCode`;
-    0 when the answer carries none (WeChat's successes)."""
-    if type(payload) is dict:
-        code = payload.get("errcode")
-        return payload.get("ErrorCode", 0) if code is None else code
-    return 0
-
-
 def front_of(path: str) -> str | None:
     """Which front end a non-vendor path belongs to (None: not observed, e.g. /metrics itself)."""
     if path.startswith("/_polytag/"):
@@ -75,7 +66,7 @@ class Observer:
         """A dialect call observer (see polytag.dialects._dispatch)."""
         name = call.dialect.name
         routes = self._routes.get(name) or self._learn(call.dialect)
-        code = vendor_code(payload)
+        code = call.dialect.code_of(payload)  # the vendor's code, read as the dialect says
         self.metrics.record(name, routes.get(call.endpoint.path, OTHER), code, status, seconds)
         if call.error is not None:
             self._failed(call, call.error)

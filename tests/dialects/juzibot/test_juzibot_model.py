@@ -22,8 +22,8 @@ from starlette.testclient import TestClient
 from polytag import dialects, seed
 from polytag.app import create_app
 from polytag.config import Settings
-from polytag.core.contacts import Contacts
 from polytag.core.service import Service
+from polytag.dialects.juzibot.parts import contacts
 from polytag.store import open_store
 from tests import ID_SEED, et_id
 from tests.dialects.juzibot.conftest import EPOCH, MAIN, OTHER, TOKEN, UNION
@@ -259,7 +259,7 @@ class JuziBotMachine(RuleBasedStateMachine):
     @invariant()
     def customer_tags_match(self) -> None:
         app = self.service.apps.get(APP)
-        got = {c.tag.ext_id: c.members for c in Contacts.of(self.service).customer_tags(app, UNION)}
+        got = {c.tag.ext_id: c.members for c in contacts(self.service).customer_tags(app, UNION)}
         want: dict[str, list[str]] = {}
         for user, tag in sorted(self.marks):
             want.setdefault(tag, []).append(user)

@@ -14,11 +14,11 @@ from starlette.testclient import TestClient
 
 from polytag import cli, dialects, seed
 from polytag.core import ids
-from polytag.core.contacts import Contacts
 from polytag.core.groups import Groups
 from polytag.core.service import Service
 from polytag.dialects import Call
 from polytag.dialects.juzibot.errors import render
+from polytag.dialects.juzibot.parts import contacts
 from polytag.errors import Unavailable
 from polytag.store import open_store
 from tests import ID_SEED, et_id
@@ -35,7 +35,7 @@ def _mark(client: TestClient, user: str, add: list[str] = (), rm: list[str] = ()
 
 def _carried(service: Service, union: str = UNION) -> dict[str, list[str]]:
     app = service.apps.get("acme-scrm")
-    return {c.tag.name: c.members for c in Contacts.of(service).customer_tags(app, union)}
+    return {c.tag.name: c.members for c in contacts(service).customer_tags(app, union)}
 
 
 @pytest.fixture
@@ -140,8 +140,8 @@ def test_ids_come_from_secrets_without_an_id_seed(tmp_path: Path) -> None:
         svc = Service(open_store(f"sqlite:///{tmp_path / f'{n}.db'}"), dialects.presets(found))
         try:
             seed.apply(svc, seed.validate({"apps": [MAIN]}), found)
-            made.append({g.group.ext_id for g in Groups.of(svc).listing(svc.apps.get("acme-scrm"))}
-                        | {t.ext_id for g in Groups.of(svc).listing(svc.apps.get("acme-scrm")) for t in g.tags})
+            made.append({g.group.ext_id for g in svc.groups.listing(svc.apps.get("acme-scrm"))}
+                        | {t.ext_id for g in svc.groups.listing(svc.apps.get("acme-scrm")) for t in g.tags})
         finally:
             svc.store.close()
     predictable = {ids.et_id("acme-scrm", kind, i) for kind in ("group", "tag") for i in range(4)}

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 import TLSSigAPIv2
 
-from polytag.core import usersig
 from polytag.core.service import Service
+from polytag.dialects.tencent_im import usersig
 from polytag.errors import Unauthorized
 from tests.dialects.tencent_im.conftest import (
     ADMIN,

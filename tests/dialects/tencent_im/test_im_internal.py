@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from polytag.core.im import im
 from polytag.core.service import Service
+from polytag.dialects.tencent_im.parts import im
 from tests.dialects.tencent_im.conftest import Caller
 
 

@@ -80,7 +80,7 @@ function entriesTable(entries) {
     } },
     { title: "ms", cls: "num", cell: (e) => e.latency_ms.toFixed(1) },
   ], entries, {
-    empty: "No calls match. Vendor calls (WeChat /cgi-bin, Tencent IM /v4, JuziBot /api/v1) appear here as they arrive.",
+    empty: "No calls match. Vendor calls appear here as they arrive.",
     rowAttrs: (e) => ({ class: "expandable", tabindex: "0", dataset: { id: String(e.id), path: e.path }, "aria-expanded": "false" }),
   });
   const byId = new Map(entries.map((e) => [String(e.id), e]));

@@ -7,7 +7,7 @@ import { audienceView } from "./audience.js";
 import { faultsView, journalView } from "./journal.js";
 import { subjectsView, subjectView, tagMembersView } from "./members.js";
 import { tagsView } from "./tags.js";
-import { clear, h, problemBox } from "./ui.js";
+import { clear, h, problemBox, rememberHints } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -32,7 +32,10 @@ function route() {
   return { view: null, params: [], section: "" };
 }
 
+let hints = null; // the per-dialect hints, fetched once (a failure leaves the defaults)
 async function draw() {
+  hints = hints || get("/_polytag/health").then(rememberHints, () => null);
+  await hints;
   const { view, params, section } = route();
   for (const a of document.querySelectorAll("[data-nav]")) {
     a.classList.toggle("active", a.dataset.nav === section);

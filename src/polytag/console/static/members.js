@@ -8,7 +8,7 @@ import { clear, errorSlot, flash, h, num, pager, table, when } from "./ui.js";
 const PAGE = 50;
 const subjectHref = (app, s) => `#/apps/${seg(app)}/subjects/${seg(s)}`;
 
-// Subject ids may hold tabs (JuziBot: "member\tunionId"): shown with a visible separator.
+// Subject ids may hold tabs (a member-customer pair: "member\tunionId"): shown with a visible separator.
 export const showId = (s) => String(s).replace(/\t/g, " ⇥ ");
 
 export function subjectList(appName, items) {

@@ -3,7 +3,7 @@
 
 import { appPath, del, get, patch, post, seg } from "./api.js";
 import { appHeader, refreshSummary } from "./apps.js";
-import { badge, clear, confirmButton, errorSlot, flash, h, num, table } from "./ui.js";
+import { badge, clear, confirmButton, errorSlot, flash, h, isGrouped, num, table } from "./ui.js";
 
 export async function tagsView(slot, appName) {
   const app = await appHeader(slot, appName, "tags");
@@ -12,7 +12,7 @@ export async function tagsView(slot, appName) {
   const chart = h("section", { class: "card chart-card" });
   const lists = h("div", { class: "tag-lists" });
   const state = { tags: [], groups: [] };
-  const grouped = () => app.dialect === "juzibot" || state.groups.length > 0;
+  const grouped = () => isGrouped(app.dialect) || state.groups.length > 0;
 
   async function act(fn, done) {
     err.show(null);
@@ -46,7 +46,7 @@ export async function tagsView(slot, appName) {
     await act(async () => { for (const [t, order] of changes) await patch(pathOf(t), { order }); });
   }
 
-  // Order means something inside a group (JuziBot lists by it); loose tags keep the API's order.
+  // Order means something inside a group (grouped dialects list by it); loose tags keep the API's order.
   function tagRows(tags, movable) {
     const pathOf = (t) => `${base}/tags/${seg(t.id)}`;
     return table([

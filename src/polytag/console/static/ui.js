@@ -96,8 +96,20 @@ export function badge(text, kind = "") {
   return h("span", { class: `badge ${kind ? `badge-${kind}` : ""}` }, text);
 }
 
+// What differs per dialect (badge colour, grouped tags) comes from each dialect's record, served
+// by /_polytag/health as `console: {dialect: {grouped, hue}}`; `rememberHints` keeps it.
+const HINTS = new Map();
+export function rememberHints(health) {
+  for (const [name, hint] of Object.entries((health && health.console) || {})) HINTS.set(name, hint);
+}
+export const isGrouped = (dialect) => Boolean(HINTS.get(dialect) && HINTS.get(dialect).grouped);
+const hueOf = (dialect) => {
+  const hue = HINTS.get(dialect) && HINTS.get(dialect).hue;
+  return /^[a-z]+$/.test(hue || "") ? hue : dialect === "native" ? "purple" : "grey";
+};
+
 export function dialectBadge(dialect) {
-  return h("span", { class: `badge dialect dialect-${dialect}` }, dialect);
+  return h("span", { class: `badge dialect hue-${hueOf(dialect)}` }, dialect);
 }
 
 // Keyset paging: `load(cursor)` answers {items, next, total}; `render(items)` draws a page.

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from polytag.core.contacts import Contacts
-from polytag.core.groups import Groups
 from polytag.core.limits import Limits
 from polytag.core.models import App
 from polytag.core.service import Service
-from polytag.dialects import Dialect, Endpoint, VendorError
-from polytag.dialects.juzibot import auth, errors, routes
+from polytag.dialects import Console, Dialect, Endpoint, VendorError
+from polytag.dialects.juzibot import auth, commands, errors, parts, routes
 from polytag.store import Tx
 
 LIMITS = Limits(
@@ -43,16 +42,20 @@ def seed_app(service: Service, entry: Mapping[str, Any]) -> App:
         now = service.clock.now()
         app, _ = service.apps.upsert(tx, "juzibot", name, secret_hash=auth.secret_hash(token),
                                      config=config, now=now)
-        contacts = Contacts.of(service)
+        contacts = parts.contacts(service)
         contacts.add_members(tx, app, members, int(now))
         for union_id, friends in customers:
             contacts.add_customer(tx, app, union_id, friends, int(now))
         for group_name, order, tags in groups:
-            Groups.of(service).add_tags(tx, app, tags, group_name=group_name, group_order=order,
+            service.groups.add_tags(tx, app, tags, group_name=group_name, group_order=order,
                                         now_ms=service.now_ms())
         return app
 
     return service.write_sync(op)
+
+
+def fixture_entry(tag: str) -> dict[str, Any]:
+    return {"name": f"bot-{tag}", "token": secrets.token_hex(16)}
 
 
 DIALECT = Dialect(
@@ -66,6 +69,14 @@ DIALECT = Dialect(
     unknown_path=lambda path: VendorError(40066, path),
     seed_app=seed_app,
     new_rid=errors.new_rid,
+    codes=errors.MESSAGES,
+    parts=parts.build,
+    app_hint=auth.app_hint,
+    fixture_entry=fixture_entry,
+    seed_keys=("name", "token"),
+    testing="polytag.dialects.juzibot.testing",
+    commands=commands.COMMANDS,
+    console=Console(grouped=True, hue="orange"),
 )
 
 __all__ = ["DIALECT", "LIMITS", "Endpoint"]

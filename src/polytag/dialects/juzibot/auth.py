@@ -29,3 +29,13 @@ async def authenticate(call: Call) -> App:
     if app.dialect != DIALECT_NAME or not hmac.compare_digest(stored, wanted):
         raise Unauthorized("invalid")
     return app
+
+
+def app_hint(call: Call) -> App | None:
+    """The app whose token the call carries, before it is judged (None: nobody's, or none)."""
+    token = call.query.get("token", "")
+    if not token:
+        return None
+    svc = call.service
+    app_id = svc.store.read().app_id_by_secret_hash(DIALECT_NAME, secret_hash(token))
+    return svc.apps.by_id(app_id) if app_id is not None else None

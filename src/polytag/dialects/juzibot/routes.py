@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from polytag.core.contacts import Contacts, Mark
-from polytag.core.groups import Groups, Listing
+from polytag.core.contacts import Mark
+from polytag.core.groups import Listing
 from polytag.core.models import App, Tag
 from polytag.dialects import Call, Endpoint
 from polytag.dialects.juzibot import body
+from polytag.dialects.juzibot.parts import contacts
 from polytag.store import Tx
 
 OK: dict[str, Any] = {"errcode": 0, "errmsg": "ok"}
@@ -40,12 +41,12 @@ def _name(d: dict[str, Any]) -> str | None:
 
 async def tag_list(call: Call) -> dict[str, Any]:
     """GET tag/list; `isSync` is accepted and ignored: polytag is the source, there is nothing to pull."""
-    return _data(Groups.of(call.service).listing(_app(call)))
+    return _data(call.service.groups.listing(_app(call)))
 
 
 async def tag_detail(call: Call) -> dict[str, Any]:
     tag_id = body.string(dict(call.query), "tagId")
-    return _data([Groups.of(call.service).detail(_app(call), tag_id)])
+    return _data([call.service.groups.detail(_app(call), tag_id)])
 
 
 async def tag_create(call: Call) -> dict[str, Any]:
@@ -56,7 +57,7 @@ async def tag_create(call: Call) -> dict[str, Any]:
     svc, app = call.service, _app(call)
 
     def op(tx: Tx) -> Listing:
-        return Groups.of(svc).add_tags(tx, app, tags, group_ext=group_id, group_name=group_name,
+        return svc.groups.add_tags(tx, app, tags, group_ext=group_id, group_name=group_name,
                                        group_order=group_order, now_ms=svc.now_ms())
 
     return _data([await svc.write(op, app=app)])
@@ -66,7 +67,7 @@ async def tagGroup_edit(call: Call) -> dict[str, Any]:  # noqa: N802 - the vendo
     b = body.json_body(call)
     ext, name, order = body.string(b, "id"), _name(b), body.opt_int(b, "order")
     svc, app = call.service, _app(call)
-    await svc.write(lambda tx: Groups.of(svc).edit_group(tx, app, ext, name=name, order=order), app=app)
+    await svc.write(lambda tx: svc.groups.edit_group(tx, app, ext, name=name, order=order), app=app)
     return OK
 
 
@@ -74,21 +75,21 @@ async def tag_edit(call: Call) -> dict[str, Any]:
     b = body.json_body(call)
     ext, name, order = body.string(b, "id"), _name(b), body.opt_int(b, "order")
     svc, app = call.service, _app(call)
-    await svc.write(lambda tx: Groups.of(svc).edit_tag(tx, app, ext, name=name, order=order), app=app)
+    await svc.write(lambda tx: svc.groups.edit_tag(tx, app, ext, name=name, order=order), app=app)
     return OK
 
 
 async def tagGroup_delete(call: Call) -> dict[str, Any]:  # noqa: N802 - the vendor's action name
     ids = body.strings(body.json_body(call), "id", required=True)
     svc, app = call.service, _app(call)
-    await svc.write(lambda tx: Groups.of(svc).delete_groups(tx, app, ids), app=app)
+    await svc.write(lambda tx: svc.groups.delete_groups(tx, app, ids), app=app)
     return OK
 
 
 async def tag_delete(call: Call) -> dict[str, Any]:
     ids = body.strings(body.json_body(call), "id", required=True)
     svc, app = call.service, _app(call)
-    await svc.write(lambda tx: Groups.of(svc).delete_tags(tx, app, ids), app=app)
+    await svc.write(lambda tx: svc.groups.delete_tags(tx, app, ids), app=app)
     return OK
 
 
@@ -96,7 +97,7 @@ async def tag_mark(call: Call) -> dict[str, Any]:
     marks = [Mark(body.string(m, "userId"), body.string(m, "unionId"), body.strings(m, "addTagId"),
                   body.strings(m, "delTagId")) for m in body.objects(body.json_body(call), "mark_list")]
     svc, app = call.service, _app(call)
-    await svc.write(lambda tx: Contacts.of(svc).mark(tx, app, marks), pure=True, app=app)
+    await svc.write(lambda tx: contacts(svc).mark(tx, app, marks), pure=True, app=app)
     return OK
 
 

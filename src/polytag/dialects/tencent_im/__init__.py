@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,8 +10,8 @@ from polytag.core.ids import generated_ext_ids
 from polytag.core.limits import Limits
 from polytag.core.models import App
 from polytag.core.service import Service
-from polytag.dialects import Dialect, VendorError
-from polytag.dialects.tencent_im import auth, errors, routes
+from polytag.dialects import Console, Dialect, VendorError
+from polytag.dialects.tencent_im import auth, commands, errors, parts, routes
 from polytag.store import Tx
 
 LIMITS = Limits(
@@ -45,6 +46,10 @@ def seed_app(service: Service, entry: Mapping[str, Any]) -> App:
     return service.write_sync(op)
 
 
+def fixture_entry(tag: str) -> dict[str, Any]:
+    return {"sdkappid": 1_400_000_000 + secrets.randbelow(2_800_000_000), "key": secrets.token_hex(32)}
+
+
 DIALECT = Dialect(
     name="tencent_im",
     prefix="/v4",
@@ -56,6 +61,16 @@ DIALECT = Dialect(
     unknown_path=lambda path: VendorError(60009, path),
     seed_app=seed_app,
     new_rid=errors.new_rid,
+    codes=errors.MESSAGES,
+    parts=parts.ImParts,
+    app_hint=auth.app_hint,
+    code_of=auth.code_of,
+    fixture_entry=fixture_entry,
+    seed_keys=("sdkappid", "key"),
+    entry_name=lambda entry: str(int(entry["sdkappid"])),
+    testing="polytag.dialects.tencent_im.testing",
+    commands=commands.COMMANDS,
+    console=Console(hue="blue"),
 )
 
 __all__ = ["DIALECT", "LIMITS"]

@@ -7,10 +7,12 @@ the UserSig (70003/70009/70013/70014/70001), admin (90009/70403), then call freq
 
 from __future__ import annotations
 
-from polytag.core import usersig
-from polytag.core.im import im
+from typing import Any
+
 from polytag.core.models import App
 from polytag.dialects import Call
+from polytag.dialects.tencent_im import usersig
+from polytag.dialects.tencent_im.parts import im
 from polytag.errors import Forbidden, NotFound, Unauthorized
 
 UINT32_MAX = 4294967295
@@ -59,3 +61,17 @@ async def authenticate(call: Call) -> App:
 
 # calls per second by API (spec B2/B4); an app overrides them with config `rate_limits`
 RATE_DEFAULTS = {"im_open_login_svc/account_import": 200}
+
+
+def app_hint(call: Call) -> App | None:
+    """The app the call's `sdkappid` names, before its UserSig is judged."""
+    name = call.query.get("sdkappid") or call.query.get("appid")
+    return call.service.apps.get(name) if name else None
+
+
+def code_of(payload: Any) -> int:
+    """`ErrorCode` of an answer (every answer carries one)."""
+    if type(payload) is dict:
+        code = payload.get("ErrorCode")
+        return code if type(code) is int else 0
+    return 0

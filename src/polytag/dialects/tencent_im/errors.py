@@ -101,7 +101,7 @@ def code_for(exc: BaseException, fam: str) -> int:
             return 90045
         case BadJSON():
             return 90001 if push else 60003
-        case NotFound(kind="account"):
+        case NotFound(kind="subject") | Forbidden(reason="other_app"):
             return 70107
         case NotFound(kind="attribute"):
             return 90033

@@ -1,18 +1,18 @@
 """Tencent IM `v4/` endpoints: `all_member_push` tags, attributes and push; `im_open_login_svc` accounts.
 
-Each handler parses the wire, calls the core (`service.im`), and shapes the wire.
+Each handler parses the wire, calls the core (its parts, `im(service)`), and shapes the wire.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from polytag.core.im import im
 from polytag.core.models import App
 from polytag.core.pushes import Condition
 from polytag.dialects import Call, Endpoint, VendorError
 from polytag.dialects.tencent_im import body
 from polytag.dialects.tencent_im.errors import MESSAGES, PUSH_FAMILY, envelope
+from polytag.dialects.tencent_im.parts import im
 
 ACCOUNTS = "im_open_login_svc"
 PUSH_BODY_MAX = 10 * 1024  # 90056

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,7 +10,7 @@ from polytag.core.ids import generated_ext_ids
 from polytag.core.limits import Limits
 from polytag.core.models import App
 from polytag.core.service import Service
-from polytag.dialects import Dialect, Endpoint, VendorError
+from polytag.dialects import Console, Dialect, Endpoint, VendorError
 from polytag.dialects.wechat import auth, errors, routes
 from polytag.store import Tx
 
@@ -22,6 +23,13 @@ LIMITS = Limits(
     tag_delete_max_members=100_000,  # 45057
     batch={"tagging": 50, "blacklist": 20, "info": 100},  # 40032
 )
+
+# the public "接口频率限制" table for a verified account (stable_token: 500,000 a day, spec A2);
+# `*` covers the rest (our choice); 45009 once the day's quota is used (polytag.control.quotas)
+DAILY_QUOTAS: dict[str, int] = {
+    "token": 2000, "stable_token": 500_000, "user/get": 500_000, "user/info": 5_000_000,
+    "user/info/batchget": 5_000_000, "user/info/updateremark": 10_000, "*": 100_000,
+}
 
 WRONG_SECRET_CODES = (40125, 40001)
 APP_CONFIG = {"id_scheme": "numeric", "id_base": 99, "reserved_tags": ["0", "1", "2"]}
@@ -55,6 +63,10 @@ def seed_app(service: Service, entry: Mapping[str, Any]) -> App:
     return service.write_sync(op)
 
 
+def fixture_entry(tag: str) -> dict[str, Any]:
+    return {"appid": f"wx{tag}", "secret": secrets.token_hex(16)}
+
+
 DIALECT = Dialect(
     name="wechat",
     prefix="/cgi-bin",
@@ -66,7 +78,14 @@ DIALECT = Dialect(
     unknown_path=lambda path: VendorError(40066, path),
     seed_app=seed_app,
     new_rid=errors.new_rid,
+    codes=errors.MESSAGES,
     content_type="application/json; encoding=utf-8",
+    app_hint=auth.app_hint,
+    daily_quotas=DAILY_QUOTAS,
+    fixture_entry=fixture_entry,
+    seed_keys=("appid", "secret"),
+    testing="polytag.dialects.wechat.testing",
+    console=Console(hue="green"),
 )
 
 __all__ = ["DIALECT", "LIMITS", "Endpoint"]

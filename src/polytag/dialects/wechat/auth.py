@@ -7,6 +7,7 @@ stored by hash, valid 7200 s; a new `token` leaves the previous one 300 s of ove
 from __future__ import annotations
 
 import hmac
+import json
 import re
 from typing import Any
 
@@ -24,6 +25,7 @@ KIND_TTL = {"token": TOKEN_TTL, "stable": TOKEN_TTL}
 FORCE_PER_DAY = 20
 FORCE_MIN_GAP = 30
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{16,512}$")
+DIALECT_NAME = "wechat"
 
 
 
@@ -33,18 +35,37 @@ async def authenticate(call: Call) -> App:
         raise Unauthorized("missing")
     if not _TOKEN_SHAPE.match(token):
         raise Unauthorized("malformed")
-    svc = call.service
-    row, hint = call.token_row, call.app_hint  # read by this call already (the control plane's faults)
-    if row is None and svc.store.generation is None:  # nothing cached (PostgreSQL): token and app in one read
-        got = await svc.tokens.with_app_now(token)
-        if got is None:
-            raise Unauthorized("invalid")
-        row, hint = got[0], svc.apps.of_row(got[1])
-    app_id, _kind = svc.tokens.check(token, KIND_TTL, row)
-    app = hint if isinstance(hint, App) and hint.id == app_id else svc.apps.by_id(app_id)
-    if app.dialect != "wechat":
+    owner = await call.token_owner_now()  # read once per call (the control plane's app hint may have)
+    if owner is None:
+        raise Unauthorized("invalid")
+    row, hint = owner
+    app_id, _kind = call.service.tokens.check(token, KIND_TTL, row)
+    app = hint if hint.id == app_id else call.service.apps.by_id(app_id)
+    if app.dialect != DIALECT_NAME:
         raise Unauthorized("invalid")
     return app
+
+
+def app_hint(call: Call) -> App | None:
+    """The app a call names before it is authenticated: its access_token's (not judged), or the
+    appid of a token request (`stable_token` sends it in the body)."""
+    if call.query.get("access_token"):
+        owner = call.token_owner()
+        return None if owner is None else owner[1]
+    appid = call.query.get("appid") or _body_field(call.body, "appid")
+    return call.service.apps.get(appid) if appid else None
+
+
+def _body_field(body: bytes, key: str) -> str | None:
+    """A top-level string field of a JSON body, or None."""
+    if not body or len(body) > 65536:
+        return None
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return None
+    value = doc.get(key) if isinstance(doc, dict) else None
+    return value if isinstance(value, str) and value else None
 
 
 def _verify(svc: Service, appid: str, secret: str) -> App:
@@ -57,7 +78,7 @@ def _verify(svc: Service, appid: str, secret: str) -> App:
         app = svc.apps.get(appid)
     except NotFound:
         raise VendorError(40013) from None
-    if app.dialect != "wechat":
+    if app.dialect != DIALECT_NAME:
         raise VendorError(40013)
     stored, _ = svc.apps.secret_of(app)
     if not hmac.compare_digest(stored, secret_hash(secret)):

@@ -1,15 +1,16 @@
 """Row classes by noun, combined into one `Rows` every backend executes with portable SQL."""
 
 from polytag.store.rows.apps import AppRows
-from polytag.store.rows.im import ImRows
-from polytag.store.rows.juzibot import ContactRows
+from polytag.store.rows.attributes import AttributeRows
+from polytag.store.rows.contacts import ContactRows
 from polytag.store.rows.memberships import MembershipRows
+from polytag.store.rows.pushes import PushRows
 from polytag.store.rows.subjects import SubjectRows
 from polytag.store.rows.tags import TagRows
 from polytag.store.rows.tokens import TokenRows
 
 
-class Rows(AppRows, SubjectRows, TagRows, MembershipRows, TokenRows, ImRows, ContactRows):
+class Rows(AppRows, SubjectRows, TagRows, MembershipRows, TokenRows, AttributeRows, PushRows, ContactRows):
     """Every row operation; a backend subclasses it and supplies `_exec`/`_executemany`."""
 
 

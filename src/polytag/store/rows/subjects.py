@@ -58,6 +58,21 @@ class SubjectRows(Executor):
             "SELECT a.app_id FROM apps a WHERE EXISTS"
             " (SELECT 1 FROM subjects s WHERE s.app_id = a.app_id AND s.ext_id = ?)", (ext_id,))]
 
+    def active_ords(self, app_id: int) -> list[int]:
+        return [int(r[0]) for r in self._all("SELECT ord FROM subjects WHERE app_id = ? AND active = 1", (app_id,))]
+
+    def inactive_ords(self, app_id: int, ords: Sequence[int] | None = None) -> list[int]:
+        """Ordinals of the app's inactive subjects (among `ords` when given): a few, usually."""
+        if ords is None:
+            return [int(r[0]) for r in self._all("SELECT ord FROM subjects WHERE app_id = ? AND active = 0", (app_id,))]
+        out: list[int] = []
+        for start in range(0, len(ords), 500):
+            chunk = list(ords[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            out += [int(r[0]) for r in self._all(
+                f"SELECT ord FROM subjects WHERE app_id = ? AND active = 0 AND ord IN ({marks})", (app_id, *chunk))]
+        return out
+
     def subjects_page(self, app_id: int, after_ord: int, limit: int, active_only: bool = True) -> list[Row]:
         cond = " AND active = 1" if active_only else ""
         return self._all(

@@ -1,4 +1,4 @@
--- Tencent IM dialect tables (PostgreSQL): the SQLite 0002 translated. Every key starts with app_id.
+-- Attribute and push tables (PostgreSQL): the SQLite 0002 translated. Every key starts with app_id.
 -- Attribute names: an app has slots "0".."9", each with a name (im_set_attr_name).
 CREATE TABLE im_attr_names (
   app_id BIGINT  NOT NULL,
