@@ -282,3 +282,50 @@ def polytag_journal(polytag_server: PolytagServer, request: pytest.FixtureReques
         return names
 
     return Journal(polytag_server.control, apps)
+
+
+class SendLog:
+    """Messages the server sent to an audience (WeChat mass sends, IM push tasks), by app, with
+    who each reached at send time: `for_app(name)`, `last()`, `wait_for(predicate)`."""
+
+    def __init__(self, control: Control, apps: Callable[[], list[str]]) -> None:
+        self.control, self.apps = control, apps
+
+    def for_app(self, app: str | PolytagApp | None = None) -> list[dict[str, Any]]:
+        """Sends of `app` (a name or a fixture's app; None: this test's `polytag_*_app` apps), oldest first."""
+        names = [app if isinstance(app, str) else app.name] if app is not None else self.apps()
+        out: list[dict[str, Any]] = []
+        for name in names:
+            out += self.control.sends(app=name)
+        return sorted(out, key=lambda s: s["created_at"])
+
+    def last(self, app: str | PolytagApp | None = None) -> dict[str, Any]:
+        got = self.for_app(app)
+        assert got, "nothing was sent"
+        return got[-1]
+
+    def wait_for(self, predicate: Callable[[dict[str, Any]], bool] | None = None, *,
+                 app: str | PolytagApp | None = None, timeout: float = 5.0) -> dict[str, Any]:
+        """The first send matching `predicate` (any send when None), polling until `timeout`
+        seconds have passed (code under test may send from a thread of its own)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            got = [s for s in self.for_app(app) if predicate is None or predicate(s)]
+            if got:
+                return got[0]
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"no matching send within {timeout} s")
+            time.sleep(0.05)
+
+
+@pytest.fixture
+def polytag_sends(polytag_server: PolytagServer, request: pytest.FixtureRequest) -> SendLog:
+    """The send log of this test's apps (the `polytag_*_app` fixtures), or of any app by name."""
+
+    def apps() -> list[str]:
+        return [request.getfixturevalue(f).name for f in ("polytag_wechat_app", "polytag_im_app",
+                                                            "polytag_juzibot_app") if f in request.fixturenames]
+
+    return SendLog(polytag_server.control, apps)

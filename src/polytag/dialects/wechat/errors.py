@@ -93,8 +93,8 @@ def code_for(exc: BaseException) -> int:
             return code
         case BadJSON():
             return 47001
-        case NotFound() | Conflict() | Invalid() | LimitExceeded() if (code := MASS_CODES.get(_mass_key(exc))):
-            return code
+        case NotFound() | Conflict() | Invalid() | LimitExceeded() if _mass_key(exc) in MASS_CODES:
+            return MASS_CODES[_mass_key(exc)]
         case NotFound(kind="tag"):
             return 45159
         case NotFound(kind="subject"):

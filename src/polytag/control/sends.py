@@ -1,0 +1,71 @@
+"""`GET /_polytag/sends`: every message sent to an audience, with who it reached at send time.
+
+Two logs answer in one shape: the send log (core/sends.py: WeChat mass messages) and the push
+task log of `all_member_push` (core/pushes.py), read through its own `log()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from polytag.control.http import BadRequest, guarded
+from polytag.control.plane import ControlPlane
+from polytag.core.models import App
+from polytag.core.pushes import PushRecord
+from polytag.core.sends import sends
+from polytag.core.service import Service
+from polytag.errors import NotFound
+
+
+def push_json(app: App, push: PushRecord) -> dict[str, Any]:
+    """A push task in the shape of a send: kind "all" (no condition) or "condition"."""
+    cond = push.condition
+    return {
+        "id": push.task_id, "app": app.name, "dialect": app.dialect, "kind": "condition" if cond else "all",
+        "target": json.dumps(cond, ensure_ascii=False, separators=(",", ":")) if cond else "",
+        "msgtype": "", "message": {},
+        "options": {"from_account": push.from_account, "lifetime": push.lifetime},
+        "created_at": push.created_at, "status": "sent", "dedupe_key": str(push.msg_random),
+        "audience_size": len(push.audience), "audience": push.audience,
+    }
+
+
+def of_app(service: Service, app: App) -> list[dict[str, Any]]:
+    """The app's sends and push tasks, oldest first."""
+    from polytag.core.im import im
+
+    out = [r.to_json(app) for r in sends(service).log(app)]
+    if app.dialect == "tencent_im":
+        out += [push_json(app, p) for p in im(service).pushes.log(app)]
+    return sorted(out, key=lambda s: s["created_at"])
+
+
+def select(service: Service, app_name: str | None) -> list[dict[str, Any]]:
+    """Sends of one app (LookupError when there is none such) or of every app."""
+    if app_name is None:
+        return [s for app in service.apps.list() for s in of_app(service, app)]
+    try:
+        app = service.apps.get(app_name)
+    except NotFound:
+        raise LookupError(app_name) from None
+    return of_app(service, app)
+
+
+def routes(plane: ControlPlane) -> list[BaseRoute]:
+    svc = plane.service
+
+    async def list_sends(request: Request) -> Response:
+        name = request.query_params.get("app") or None
+        try:
+            got = await asyncio.to_thread(select, svc, name)
+        except LookupError:
+            raise BadRequest(f"no app {name!r}", 404) from None
+        return JSONResponse({"sends": got, "count": len(got)})
+
+    return [Route("/_polytag/sends", guarded(plane.settings.admin_key, list_sends), methods=["GET"])]
