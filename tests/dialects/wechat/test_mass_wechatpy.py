@@ -55,7 +55,7 @@ def test_send_by_tag_list_and_to_all(wx: WeChatClient, service: Service) -> None
     wx.tag.batch_black_list([FANS[3]])  # blacklisted: reached by nothing
     by_tag = wx.message.send_mass_text(tag["id"], "你好")
     assert by_tag["errcode"] == 0 and by_tag["errmsg"] == "send job submission success"
-    by_list = wx.message.send_mass_text([FANS[0], FANS[3], FANS[4]], "hi", client_msg_id="list-1")
+    assert "msg_data_id" not in wx.message.send_mass_text([FANS[0], FANS[3], FANS[4]], "hi", client_msg_id="list-1")
     to_all = wx.message.send_mass_article(None, "media-1", is_to_all=True, send_ignore_reprint=1)
     assert to_all["msg_data_id"] > 0
     assert audiences(service) == [FANS[1:3], [FANS[0], FANS[4]], [FANS[0], FANS[1], FANS[2], FANS[4]]]
