@@ -60,6 +60,7 @@ def test_wechat_sends_and_im_pushes_in_one_shape(ctl: TestClient) -> None:
 
 def test_unknown_app_and_admin_key(ctl: TestClient) -> None:
     assert ctl.get(f"{P}/sends", params={"app": "nobody"}, headers=AUTH).status_code == 404
+    assert ctl.get(f"{P}/sends?app=a%00b", headers=AUTH).status_code == 404
     assert ctl.get(f"{P}/sends").status_code == 401
 
 

@@ -20,6 +20,7 @@ from polytag.core.models import App
 from polytag.core.pushes import PushRecord
 from polytag.core.sends import sends
 from polytag.core.service import Service
+from polytag.core.text import storable
 from polytag.errors import NotFound
 
 
@@ -50,6 +51,8 @@ def select(service: Service, app_name: str | None) -> list[dict[str, Any]]:
     """Sends of one app (LookupError when there is none such) or of every app."""
     if app_name is None:
         return [s for app in service.apps.list() for s in of_app(service, app)]
+    if not storable(app_name):  # no app has such a name (and PostgreSQL refuses NUL in a query)
+        raise LookupError(app_name)
     try:
         app = service.apps.get(app_name)
     except NotFound:
