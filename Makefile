@@ -29,7 +29,15 @@ pgtools:
 	@[ -x $(PGBIN)/pg_basebackup ] && [ -x $(PGBIN)/initdb ] || \
 	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql-15; }
 
-install: $(STAMP) pgtools
+# tests/dialects/wechat/test_mass_wechat_api.py drives npm's wechat-api, pinned in tests/clients/node
+# (Debian's nodejs and npm; the package comes from the npm registry through `npm ci`).
+NODE_CLIENTS := tests/clients/node/node_modules/.package-lock.json
+$(NODE_CLIENTS): tests/clients/node/package.json tests/clients/node/package-lock.json
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nodejs npm; }
+	cd tests/clients/node && npm ci --no-audit --no-fund --silent
+	touch $(NODE_CLIENTS)
+
+install: $(STAMP) pgtools $(NODE_CLIENTS)
 
 serve: $(STAMP)
 	$(BIN)/polytag serve --port $(PORT) --db $(DB) --seed examples/demo-seed.yaml
@@ -40,7 +48,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) pgtools
+pytest: $(STAMP) pgtools $(NODE_CLIENTS)
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest

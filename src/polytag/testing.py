@@ -187,16 +187,18 @@ class Journal:
 def polytag_journal(polytag_server: PolytagServer, request: pytest.FixtureRequest) -> Journal:
     """Journal assertions over the calls made for this test's apps (the `polytag_*_app` fixtures)."""
 
-    def apps() -> list[str]:
-        names = []
-        for fixture in request.fixturenames:  # each dialect's `polytag_<dialect>_app` fixture
-            if fixture.startswith("polytag_") and fixture.endswith("_app") and fixture != "polytag_app":
-                app = request.getfixturevalue(fixture)
-                if isinstance(app, PolytagApp):
-                    names.append(app.name)
-        return names
+    return Journal(polytag_server.control, lambda: fixture_apps(request))
 
-    return Journal(polytag_server.control, apps)
+
+def fixture_apps(request: pytest.FixtureRequest) -> list[str]:
+    """Names of this test's apps: those of each dialect's `polytag_<dialect>_app` fixture it uses."""
+    names = []
+    for fixture in request.fixturenames:
+        if fixture.startswith("polytag_") and fixture.endswith("_app") and fixture != "polytag_app":
+            app = request.getfixturevalue(fixture)
+            if isinstance(app, PolytagApp):
+                names.append(app.name)
+    return names
 
 
 def dialect_modules() -> list[Any]:
@@ -220,3 +222,46 @@ def __getattr__(name: str) -> Any:
             if name in getattr(module, "__all__", ()):
                 return getattr(module, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class SendLog:
+    """Messages the server sent to an audience (WeChat mass sends, IM push tasks), by app, with
+    who each reached at send time: `for_app(name)`, `last()`, `wait_for(predicate)`."""
+
+    def __init__(self, control: Control, apps: Callable[[], list[str]]) -> None:
+        self.control, self.apps = control, apps
+
+    def for_app(self, app: str | PolytagApp | None = None) -> list[dict[str, Any]]:
+        """Sends of `app` (a name or a fixture's app; None: this test's `polytag_*_app` apps), oldest first."""
+        names = [app if isinstance(app, str) else app.name] if app is not None else self.apps()
+        out: list[dict[str, Any]] = []
+        for name in names:
+            out += self.control.sends(app=name)
+        return sorted(out, key=lambda s: s["created_at"])
+
+    def last(self, app: str | PolytagApp | None = None) -> dict[str, Any]:
+        got = self.for_app(app)
+        assert got, "nothing was sent"
+        return got[-1]
+
+    def wait_for(self, predicate: Callable[[dict[str, Any]], bool] | None = None, *,
+                 app: str | PolytagApp | None = None, timeout: float = 5.0) -> dict[str, Any]:
+        """The first send matching `predicate` (any send when None), polling until `timeout`
+        seconds have passed (code under test may send from a thread of its own)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            got = [s for s in self.for_app(app) if predicate is None or predicate(s)]
+            if got:
+                return got[0]
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"no matching send within {timeout} s")
+            time.sleep(0.05)
+
+
+@pytest.fixture
+def polytag_sends(polytag_server: PolytagServer, request: pytest.FixtureRequest) -> SendLog:
+    """The send log of this test's apps (the `polytag_*_app` fixtures), or of any app by name."""
+
+    return SendLog(polytag_server.control, lambda: fixture_apps(request))

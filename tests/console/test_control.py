@@ -64,3 +64,23 @@ def test_faults_are_listed_added_and_removed(server: LiveServer, page: Page) -> 
     expect(page.locator("tr[data-fault='f1']")).to_have_count(0)
     with api(server) as http:
         assert [(f["dialect"], f["times"]) for f in http.get("/_polytag/faults").json()["faults"]] == [("juzibot", 2)]
+
+
+def test_sends_list_who_each_send_reached(server: LiveServer, page: Page) -> None:
+    with api(server) as http:
+        token = wechat_token(http)
+        http.post("/cgi-bin/tags/members/batchtagging", params={"access_token": token},
+                  json={"openid_list": ["oA1", "oA3"], "tagid": 100})
+        sent = http.post("/cgi-bin/message/mass/sendall", params={"access_token": token},
+                         json={"filter": {"is_to_all": False, "tag_id": 100}, "msgtype": "text",
+                               "text": {"content": "sale"}}).json()
+        assert sent["errcode"] == 0, sent
+    page.goto(server.url + "/console/#/sends")
+    row = page.locator(f"tr[data-send='{sent['msg_id']}']")
+    expect(row).to_contain_text(WX["appid"])
+    expect(row).to_contain_text("tag 100")
+    expect(row).to_contain_text("text")
+    row.click()
+    expect(page.locator("tr.detail .audience")).to_have_text("oA1\noA3")
+    page.get_by_label("Sends app").select_option("acme-scrm")
+    expect(page.locator("tbody tr.empty")).to_contain_text("Nothing sent yet")

@@ -1,5 +1,5 @@
 """The emulator control plane under `/_polytag/`: health, reset, seed, snapshots, journal, faults,
-quotas and the clock (guarded by the admin key when one is set; health is open)."""
+quotas, the clock and the send log (guarded by the admin key when one is set; health is open)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ from polytag.dialects import Dialect
 def routes(service: Service, settings: Settings, dialects: Mapping[str, Dialect]) -> list[BaseRoute]:
     """Attach the plane's hooks to the service (journal observer, fault and quota interceptors)
     and return its routes; called once per app build."""
+    from polytag.control import sends
     from polytag.control.views import build
 
-    return build(ControlPlane.attach(service, settings, dialects))
+    plane = ControlPlane.attach(service, settings, dialects)
+    return build(plane) + sends.routes(plane)
 
 
 __all__ = ["ControlPlane", "routes"]

@@ -52,6 +52,10 @@ class Control:
     def health(self) -> dict[str, Any]:
         return dict(self._do("GET", "/health"))
 
+    def sends(self, app: str | None = None) -> list[dict[str, Any]]:
+        """Messages sent to an audience (WeChat mass sends, IM push tasks), oldest first."""
+        return list(self._do("GET", "/sends", params={"app": app})["sends"])
+
     def reset(self, app: str | None = None) -> dict[str, Any]:
         """Back to the startup seed files (one app, or everything)."""
         return dict(self._do("POST", "/reset", {"app": app} if app else {}))

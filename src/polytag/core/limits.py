@@ -46,6 +46,13 @@ class Limits:
     page_size: int = 10_000
     tag_delete_max_members: int | None = None
     batch: Mapping[str, int] = field(default_factory=dict)
+    # messages sent to an audience (core/sends.py): how many sends a period allows (None: no
+    # cap), the period ("day" or "month", calendar, UTC+8), the fewest ids a listed send takes
+    # (its most: batch["send"]) and the longest caller de-duplication key, in UTF-8 bytes
+    sends_per_period: int | None = None
+    send_period: Literal["day", "month"] = "day"
+    send_list_min: int = 1
+    send_key_max: int = 64
 
     def batch_max(self, kind: str) -> int | None:
         return self.batch.get(kind)
@@ -84,8 +91,8 @@ NATIVE_BATCH_MAX = 10_000
 # characters, pages and membership batches up to 10,000
 NATIVE = Limits(tag_name_max=128, page_size=10_000, batch={"memberships": NATIVE_BATCH_MAX})
 
-COUNTS = ("tags_per_app", "tags_per_subject", "tag_delete_max_members")  # int >= 0, or None
-SIZES = ("tag_name_max", "page_size")                                   # int >= 1
+COUNTS = ("tags_per_app", "tags_per_subject", "tag_delete_max_members", "sends_per_period")  # int >= 0, or None
+SIZES = ("tag_name_max", "page_size", "send_list_min", "send_key_max")  # int >= 1
 # keys of a `limits:` object that are not Limits fields but are read elsewhere
 OTHER_KEYS = {"daily_quotas": "the control plane's daily call quotas, {api: calls per day}"}
 
@@ -120,6 +127,10 @@ def check_limit(key: str, value: Any) -> Any:
     if key == "tag_name_unit":
         if value not in ("bytes", "chars"):
             raise Invalid("limits", "type", None, f"limit {key!r} must be \"bytes\" or \"chars\"")
+        return value
+    if key == "send_period":
+        if value not in ("day", "month"):
+            raise Invalid("limits", "type", None, f"limit {key!r} must be \"day\" or \"month\"")
         return value
     if key in ("batch", "daily_quotas"):
         low = 1 if key == "batch" else 0

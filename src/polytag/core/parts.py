@@ -47,6 +47,14 @@ class Forgetting(Protocol):
     def forget(self, app_id: int) -> None: ...
 
 
+@runtime_checkable
+class Sending(Protocol):
+    """A part that keeps a log of messages it sent to an audience (push tasks, say) shows them in
+    the one shape of the send log (`polytag.control.sends`), oldest first."""
+
+    def sent(self, app: Any) -> list[dict[str, Any]]: ...
+
+
 PartsFactory = Callable[[Deps], Any]
 
 

@@ -26,7 +26,9 @@ JSON = st.recursive(SCALARS, lambda kids: st.one_of(st.lists(kids, max_size=4),
                                                     st.dictionaries(st.text(max_size=8), kids, max_size=4)),
                     max_leaves=12)
 KEYS = ["tag", "id", "name", "tagid", "openid", "openid_list", "next_openid", "user_list", "lang", "remark",
-        "begin_openid", "grant_type", "appid", "secret", "force_refresh"]
+        "begin_openid", "grant_type", "appid", "secret", "force_refresh",
+        "filter", "msgtype", "text", "mpnews", "image", "images", "touser", "towxname", "msg_id", "article_idx",
+        "speed", "clientmsgid", "send_ignore_reprint"]
 BODIES = st.one_of(JSON, st.dictionaries(st.sampled_from(KEYS), JSON, max_size=4),
                    st.fixed_dictionaries({"tag": st.dictionaries(st.sampled_from(["id", "name"]), JSON)}))
 RAW = [b"", b" ", b"{", b"[]", b"null", b"123", b'"x"', b"\xff\xfe", b"{" * 5000 + b"}" * 5000,

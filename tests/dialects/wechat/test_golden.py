@@ -53,6 +53,13 @@ REQUIRED = {
     "tags/members/getblacklist": {40003},
     "tags/members/batchblacklist": {40032, 40003, 49003},
     "tags/members/batchunblacklist": {40032, 40003, 49003},
+    "message/mass/sendall": {40152, 40008, 44004, 40007, 40073, 45028, 45066, 45067, 44002, 47001, 43002},
+    "message/mass/send": {40130, 45028},
+    "message/mass/preview": {40003, 49003},
+    "message/mass/get": {40059},
+    "message/mass/delete": {40059},
+    "message/mass/speed/get": set(),
+    "message/mass/speed/set": {45083, 45084},
 }
 
 

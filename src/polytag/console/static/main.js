@@ -6,6 +6,7 @@ import { appsView, navApps } from "./apps.js";
 import { audienceView } from "./audience.js";
 import { faultsView, journalView } from "./journal.js";
 import { subjectsView, subjectView, tagMembersView } from "./members.js";
+import { sendsView } from "./sends.js";
 import { tagsView } from "./tags.js";
 import { clear, h, problemBox, rememberHints } from "./ui.js";
 
@@ -21,6 +22,7 @@ const ROUTES = [
   [/^apps\/([^/]+)\/audience$/, () => audienceView],
   [/^journal$/, () => journalView],
   [/^faults$/, () => faultsView],
+  [/^sends$/, () => sendsView],
 ];
 
 function route() {

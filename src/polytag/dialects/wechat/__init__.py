@@ -21,7 +21,12 @@ LIMITS = Limits(
     tag_name_unit="bytes",
     page_size=10_000,            # user/get, user/tag/get, getblacklist
     tag_delete_max_members=100_000,  # 45057
-    batch={"tagging": 50, "blacklist": 20, "info": 100},  # 40032
+    batch={"tagging": 50, "blacklist": 20, "info": 100,  # 40032
+           "send": 10_000},            # mass/send: at most 10,000 openids (40130)
+    send_list_min=2,                   # ... and at least two (40130)
+    sends_per_period=4,                # 45028: a service account's 4 mass sends a calendar month
+    send_period="month",               #   (a subscription account: {sends_per_period: 1, send_period: day})
+    send_key_max=64,                   # 45067: clientmsgid up to 64 bytes
 )
 
 # the public "接口频率限制" table for a verified account (stable_token: 500,000 a day, spec A2);

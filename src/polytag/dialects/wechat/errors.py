@@ -36,7 +36,14 @@ MESSAGES: dict[int, tuple[str, str]] = {
     40013: ("invalid appid", "spec A2/A6"),
     40014: ("invalid access_token", "spec A6"),
     40032: ("invalid openid list size", "seed 001; spec A6"),
+    40007: ("invalid media_id", "global return codes; mass sendall/send docs"),
+    40008: ("invalid message type", "global return codes; mass sendall/send docs"),
+    40059: ("invalid msg id", "observed: mass/get and mass/delete (developer community threads)"),
     40066: ("invalid url", "spec A6"),
+    40073: ("invalid card id", "global return codes"),
+    40130: ("invalid openid list size, at least two openid", "observed (mass/send with one openid); "
+            "mass/send doc: 2..10000 openids"),
+    40152: ("invalid group id", "global return codes; observed for sendall's filter"),
     40125: ("invalid appsecret", "spec A1/A2 (observed)"),
     41001: ("access_token missing", "spec A6"),
     41002: ("appid missing", "spec A2/A6"),
@@ -45,12 +52,19 @@ MESSAGES: dict[int, tuple[str, str]] = {
     43001: ("require GET method", "spec A6"),
     43002: ("require POST method", "spec A6"),
     44002: ("empty post data", "spec A5/A6"),
+    44004: ("empty content", "global return codes (text message content empty)"),
     45009: ("reach max api daily quota limit", "spec A1/A6"),
     45011: ("api minute-quota reach limit, must slower, retry next minute", "spec A2/A6"),
+    45028: ("has no masssend quota", "global return codes; mass sendall/send docs"),
     45056: ("too many tag now, no need to add new", "seed 000; spec A6"),
     45057: ("can't delete the tag that has too many fans", "seed 000; spec A6"),
     45058: ("can't modify sys tag", "seed 000; spec A1 (observed)"),
     45059: ("can not tagging one user too much", "seed 000; spec A6"),
+    45065: ("clientmsgid exist", "sendall/send docs (clientmsgid); observed with the first send's msg_id"),
+    45066: ("same clientmsgid retry too fast", "sendall/send docs (clientmsgid); observed"),
+    45067: ("clientmsgid size out of limit", "sendall/send docs (clientmsgid, 64 bytes); observed"),
+    45083: ("the speed out of range", "mass/speed/set doc"),
+    45084: ("No speed message", "mass/speed/set doc"),
     45157: ("invalid tag name", "seed 000; spec A6"),
     45158: ("tag name too long", "seed 000; spec A6"),
     45159: ("invalid tag id", "seed 000/001; spec A6"),
@@ -79,6 +93,8 @@ def code_for(exc: BaseException) -> int:
             return code
         case BadJSON():
             return 47001
+        case NotFound() | Conflict() | Invalid() | LimitExceeded() if _mass_key(exc) in MASS_CODES:
+            return MASS_CODES[_mass_key(exc)]
         case NotFound(kind="tag"):
             return 45159
         case NotFound(kind="subject"):
@@ -125,5 +141,44 @@ def code_for(exc: BaseException) -> int:
 
 
 def render(exc: BaseException, call: Call) -> tuple[int, dict[str, Any]]:
-    """HTTP 200 with WeChat's envelope for every API error (spec A1)."""
-    return 200, envelope(code_for(exc), call.rid)
+    """HTTP 200 with WeChat's envelope for every API error (spec A1); a clientmsgid already used
+    answers the first send's msg_id too (observed)."""
+    body = envelope(code_for(exc), call.rid)
+    if isinstance(exc, Conflict) and exc.kind == "send_key" and str(exc.key).isdigit():
+        body["msg_id"] = int(str(exc.key))
+    return 200, body
+
+
+# mass messaging (dialects/wechat/mass.py) ----------------------------------------------------
+SUBMITTED = "send job submission success"   # sendall/send answer this errmsg with errcode 0
+PREVIEWED = "preview success"               # preview's errmsg
+INVALID_MEDIA_ID, INVALID_MESSAGE_TYPE, INVALID_CARD_ID, EMPTY_CONTENT = 40007, 40008, 40073, 44004
+INVALID_OPENID = 40003
+MSG_STATUS = {"sent": "SEND_SUCCESS", "deleted": "DELETE"}  # mass/get's msg_status by record status
+
+# (error class, kind/field/limit[, reason]) of core send errors -> code
+MASS_CODES: dict[tuple[str, ...], int] = {
+    ("NotFound", "send_tag"): 40152,
+    ("NotFound", "send"): 40059,
+    ("Conflict", "send_key"): 45065,
+    ("Conflict", "send_retry"): 45066,
+    ("Invalid", "dedupe_key"): 45067,
+    ("Invalid", "pace", "missing"): 45084,
+    ("Invalid", "pace"): 45083,
+    ("LimitExceeded", "send_list"): 40130,
+    ("LimitExceeded", "sends_per_period"): 45028,
+}
+
+
+def _mass_key(exc: BaseException) -> tuple[str, ...]:
+    name = type(exc).__name__
+    match exc:
+        case NotFound(kind=k) | Conflict(kind=k):
+            return (name, k)
+        case Invalid(field="pace", reason="missing"):
+            return (name, "pace", "missing")
+        case Invalid(field=f):
+            return (name, f)
+        case LimitExceeded(limit=lim):
+            return (name, lim)
+    return (name,)

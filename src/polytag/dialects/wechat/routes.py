@@ -178,3 +178,7 @@ ENDPOINTS = [
     Endpoint("tags/members/batchblacklist", POST, _blacklist(True)),
     Endpoint("tags/members/batchunblacklist", POST, _blacklist(False)),
 ]
+
+from polytag.dialects.wechat import mass  # noqa: E402  (mass messaging: its own module)
+
+ENDPOINTS += mass.ENDPOINTS
