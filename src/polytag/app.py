@@ -70,8 +70,7 @@ def create_app(
     rest.state.service = svc
     rest.state.dialects = found
     cap = settings.max_body_bytes
-    prefixes: dict[str, ASGIApp] = {d.prefix + "/": dialects.DialectApp(d, svc, cap, observer.vendor)
-                                    for d in found.values()}
+    prefixes: dict[str, ASGIApp] = dialects.mount(found, svc, cap, observer.vendor)
     prefixes["/_polytag/noop"] = noop(cap)
     return PrefixDispatch(prefixes, rest, observer, AdminGuard(rest, Policy.of(settings)))
 

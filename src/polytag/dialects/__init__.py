@@ -155,6 +155,28 @@ class DialectApp:
         raise self.dialect.unknown_path(call.endpoint.path)
 
 
+class SharedPrefix:
+    """Several dialects on one prefix (WeChat OA and WeCom both under `/cgi-bin/`): each path goes
+    to the dialect that has it; a path none has, to the first (its envelope answers it)."""
+
+    def __init__(self, apps: Sequence[DialectApp]) -> None:
+        self.first = apps[0]
+        self.skip = apps[0].skip
+        self.by_path = {path: app for app in reversed(apps) for path in app.table}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.by_path.get(scope["path"][self.skip:], self.first)(scope, receive, send)
+
+
+def mount(found: Mapping[str, Dialect], service: Service, max_body: int | None = None,
+          observe: Observer | None = None) -> dict[str, Any]:
+    """prefix + "/" -> the ASGI app answering it, one per prefix whatever the dialects sharing it."""
+    by_prefix: dict[str, list[DialectApp]] = {}
+    for d in found.values():
+        by_prefix.setdefault(d.prefix + "/", []).append(DialectApp(d, service, max_body, observe))
+    return {p: apps[0] if len(apps) == 1 else SharedPrefix(apps) for p, apps in by_prefix.items()}
+
+
 def _refuse(exc: BaseException) -> Handler:
     async def refuse(call: Call) -> Any:
         raise exc
