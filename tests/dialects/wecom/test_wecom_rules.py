@@ -72,7 +72,7 @@ def test_order_bounds(wc: TestClient) -> None:
     listed = call(wc, "externalcontact/get_corp_tag_list", {}, access_token=t)["tag_group"]
     assert listed[0]["group_name"] == "边界"  # larger first
     for bad, code in ((2**32, 40058), (-1, 40058), (2**64, 47001)):  # past 64 bits: not a number we read
-        got = call(wc, "externalcontact/add_corp_tag", {**top, "order": bad}, access_token=t)
+        got = call(wc, "externalcontact/add_corp_tag", {**top, "group_name": "新", "order": bad}, access_token=t)
         assert _code(got) == code, (bad, got)
         got = call(wc, "externalcontact/add_corp_tag", {**top, "tag": [{"name": "顶", "order": bad}]},
                    access_token=t)
