@@ -29,7 +29,9 @@ LIMITS = Limits(
     batch={"get_by_user": 100},  # batch/get_by_user `userid_list`
 )
 
-APP_CONFIG = {"id_scheme": "et"}
+# `created_in_seconds`: every face of the corp stamps tags in whole seconds (WeCom's create_time),
+# so JuziBot's createTimestamp of the same tag is create_time * 1000 exactly
+APP_CONFIG = {"id_scheme": "et", "created_in_seconds": True}
 
 
 def _customers(entry: Mapping[str, Any], members: list[str]) -> list[tuple[str, str, str, list[str]]]:
@@ -59,6 +61,8 @@ def seed_app(service: Service, entry: Mapping[str, Any]) -> App:
         config["callable"] = False
     if not isinstance(entry.get("customers"), Mapping):
         config["profiles"] = {e: [u, n] for e, u, n, _ in found}
+        # another face of the corp names a customer by unionid (JuziBot's unionId)
+        config["customer_by_unionid"] = {u: e for e, u, _n, _f in found if u}
     groups = [(str(g["name"]), int(g.get("order", 0)), _tags(g)) for g in entry.get("groups") or []]
 
     def op(tx: Tx) -> App:
@@ -70,7 +74,8 @@ def seed_app(service: Service, entry: Mapping[str, Any]) -> App:
         for ext, _unionid, _name, follow in found:
             contacts.add_customer(tx, app, ext, follow, int(now))
         for name, order, tags in groups:
-            Groups.of(service).add_tags(tx, app, tags, group_name=name, group_order=order, now_ms=service.now_ms())
+            Groups.of(service).add_tags(tx, app, tags, group_name=name, group_order=order,
+                                        now_ms=service.now_s() * 1000)
         return app
 
     return service.write_sync(op)

@@ -39,9 +39,9 @@ async def authenticate(call: Call) -> App:
         if got is None:
             raise Unauthorized("invalid")
         row, hint = got[0], svc.apps.of_row(got[1])
-    app_id, _kind = svc.tokens.check(token, {KIND: TOKEN_TTL}, row)
+    app_id, kind = svc.tokens.check(token, {KIND: TOKEN_TTL}, row)
     app = hint if isinstance(hint, App) and hint.id == app_id else svc.apps.by_id(app_id)
-    if app.dialect != DIALECT_NAME:
+    if app.dialect != DIALECT_NAME or kind != KIND:  # another face's credential of this corp is no access_token
         raise Unauthorized("invalid")
     if app.config.get("callable") is False:
         raise Forbidden("api", app.name)

@@ -70,7 +70,7 @@ async def add_corp_tag(call: Call) -> dict[str, Any]:
 
     def op(tx: Tx) -> Listing:
         return Groups.of(svc).add_tags(tx, app, tags, group_ext=group_id, group_name=group_name,
-                                       group_order=order, now_ms=svc.now_ms())
+                                       group_order=order, now_ms=svc.now_s() * 1000)  # create_time: seconds
 
     got = await svc.write(op, app=app)
     return {**OK, "tag_group": _group(got.group, got.tags, False)}
