@@ -22,10 +22,19 @@ async def authenticate(call: Call) -> App:
     svc = call.service
     app_id = svc.store.read().app_id_by_secret_hash(DIALECT_NAME, wanted)
     if app_id is None:
-        raise Unauthorized("invalid")
+        return _face(call, wanted)
     app = svc.apps.by_id(app_id)
     stored, _ = svc.apps.secret_of(app)
     # the lookup was by hash already; comparing again in constant time costs nothing
     if app.dialect != DIALECT_NAME or not hmac.compare_digest(stored, wanted):
         raise Unauthorized("invalid")
     return app
+
+
+def _face(call: Call, wanted: str) -> App:
+    """A corp of another dialect seen through JuziBot (a seed entry with `corpid:`): its JuziBot
+    token is a token of kind "juzibot" on that corp, which never expires."""
+    row = call.service.store.read().token(wanted)
+    if row is None or row[1] != DIALECT_NAME:
+        raise Unauthorized("invalid")
+    return call.service.apps.by_id(int(row[0]))
