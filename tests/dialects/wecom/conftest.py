@@ -41,6 +41,8 @@ LOCKED: dict[str, Any] = {  # a secret that may not call the customer-contact AP
     "dialect": "wecom", "corpid": "ww000000000000locked", "secret": "locked-secret", "callable": False,
 }
 GOLDEN_SEED = {"apps": [MAIN, OTHER, CAP, LOCKED]}
+JZ_TOKEN = "face-token-000000000000000000000"
+FACE: dict[str, Any] = {"dialect": "juzibot", "name": "acme-face", "token": JZ_TOKEN, "corpid": CORPID}  # MAIN via JuziBot
 HINT = re.compile(r"hint: \[\d{25}\]")
 
 

@@ -1,10 +1,11 @@
-"""A hypothesis state machine: add/edit/delete corp tags and mark_tag over the WeCom wire against a
-plain Python model.
+"""A hypothesis state machine: add/edit/delete corp tags and mark_tag over the WeCom wire, and marks
+and deletes through the corp's JuziBot face, against one plain Python model.
 
 The model is dicts and sets: groups by id with their tags, marks as (member, tag id) pairs of one
 customer. It predicts every errcode (in the order the dialect checks), every new id (et_id of the
 next ordinal), the list order (larger order first, then older first), a group deleted with its last
-tag, and the tags `externalcontact/get` shows on the customer.
+tag, the tags `externalcontact/get` shows on the customer, and that JuziBot's `tag/list` shows the
+very groups and tags WeCom lists (createTimestamp = create_time * 1000).
 """
 
 from __future__ import annotations
@@ -26,7 +27,17 @@ from polytag.config import Settings
 from polytag.core.service import Service
 from polytag.store import open_store
 from tests import ID_SEED, et_id
-from tests.dialects.wecom.conftest import CORPID, CUSTOMER, EPOCH, MAIN, OTHER, token
+from tests.dialects.wecom.conftest import (
+    CORPID,
+    CUSTOMER,
+    EPOCH,
+    FACE,
+    JZ_TOKEN,
+    MAIN,
+    OTHER,
+    UNIONID,
+    token,
+)
 
 LONG = "名" * 31
 TAG_NAMES = ["A", "B", "VIP", LONG, "", " "]
@@ -72,7 +83,7 @@ class WeComMachine(RuleBasedStateMachine):
         self.service = Service(open_store(f"sqlite:///{self.dir}/m.db?synchronous=OFF"), dialects.presets(found),
                                id_seed=ID_SEED)
         self.service.clock.now = lambda: EPOCH  # type: ignore[method-assign]
-        seed.apply(self.service, {"apps": [MAIN, OTHER]}, found)
+        seed.apply(self.service, {"apps": [MAIN, OTHER, FACE]}, found)
         self.client = TestClient(create_app(Settings(db=self.service.store.url), self.service))
         self.token = token(self.client)
         self.seq, self.next_tag, self.next_group = 0, 2, 1
@@ -101,9 +112,9 @@ class WeComMachine(RuleBasedStateMachine):
     def _pick_tag(self, data: st.DataObject) -> str:
         return data.draw(st.sampled_from([*sorted(self._all_tags()), OTHER_TAG, UNKNOWN]))
 
-    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        resp = self.client.post(f"/cgi-bin/externalcontact/{path}", params={"access_token": self.token},
-                                content=json.dumps(body, ensure_ascii=False).encode())
+    def _post(self, path: str, body: dict[str, Any], face: bool = False) -> dict[str, Any]:
+        url, auth = ("/api/v1/", {"token": JZ_TOKEN}) if face else ("/cgi-bin/externalcontact/", {"access_token": self.token})
+        resp = self.client.post(url + path, params=auth, content=json.dumps(body, ensure_ascii=False).encode())
         assert resp.status_code == 200
         out: dict[str, Any] = resp.json()
         return out
@@ -205,6 +216,9 @@ class WeComMachine(RuleBasedStateMachine):
         for ext in set(group_ids):
             self.marks -= {m for m in self.marks if m[1] in self.groups[ext].tags}
             del self.groups[ext]
+        self._drop_tags(tags, tag_ids)
+
+    def _drop_tags(self, tags: dict[str, tuple[str, MTag]], tag_ids: list[str]) -> None:
         for ext in set(tag_ids):
             group = tags[ext][0]
             if group in self.groups:
@@ -213,9 +227,20 @@ class WeComMachine(RuleBasedStateMachine):
                 if not self.groups[group].tags:
                     del self.groups[group]
 
+    @rule(data=st.data(), n=st.integers(0, 2))
+    def juzibot_tag_delete(self, data: st.DataObject, n: int) -> None:
+        """The JuziBot face deletes tags of the same corp (its codes are WeCom's here)."""
+        ids = [self._pick_tag(data) for _ in range(n)]
+        tags = self._all_tags()
+        code = None if ids else 40058
+        for ext in ids:
+            code = code or (None if ext in tags else 40068)
+        if self._expect(self._post("tag/delete", {"id": ids}, face=True), code):
+            self._drop_tags(tags, ids)
+
     @rule(data=st.data(), user=st.sampled_from(["zhangsan", "zhangsan", "lisi", "nobody"]),
-          n_add=st.integers(0, 2), n_del=st.integers(0, 2))
-    def mark_tag(self, data: st.DataObject, user: str, n_add: int, n_del: int) -> None:
+          n_add=st.integers(0, 2), n_del=st.integers(0, 2), face=st.booleans())
+    def mark_tag(self, data: st.DataObject, user: str, n_add: int, n_del: int, face: bool) -> None:
         add = [self._pick_tag(data) for _ in range(n_add)]
         rm = [self._pick_tag(data) for _ in range(n_del)]
         tags = self._all_tags()
@@ -223,8 +248,10 @@ class WeComMachine(RuleBasedStateMachine):
         code = code or {"nobody": 40003, "lisi": 84061}.get(user)
         for ext in rm + add:
             code = code or (None if ext in tags else 40068)
-        body = {"userid": user, "external_userid": CUSTOMER, "add_tag": add, "remove_tag": rm}
-        if self._expect(self._post("mark_tag", body), code):
+        body: dict[str, Any] = {"userid": user, "external_userid": CUSTOMER, "add_tag": add, "remove_tag": rm}
+        if face:  # the same mark through the corp's JuziBot face: the customer by unionId
+            body = {"mark_list": [{"unionId": UNIONID, "userId": user, "addTagId": add, "delTagId": rm}]}
+        if self._expect(self._post("tag/mark" if face else "mark_tag", body, face), code):
             self.marks -= {(user, t) for t in rm}
             self.marks |= {(user, t) for t in add}
 
@@ -233,6 +260,15 @@ class WeComMachine(RuleBasedStateMachine):
     def corp_tag_list_matches(self) -> None:
         want = [self._group_json(e, self.groups[e].tags, listed=True) for e in self._ordered(self.groups)]
         assert self._post("get_corp_tag_list", {}) == {"errcode": 0, "errmsg": "ok", "tag_group": want}
+
+    @invariant()
+    def juzibot_face_lists_the_same(self) -> None:
+        got = self.client.get("/api/v1/tag/list", params={"token": JZ_TOKEN}).json()
+        want = [{"id": e, "name": g.name, "createTimestamp": TS * 1000, "order": g.order,
+                 "tags": [{"id": t, "name": g.tags[t].name, "createTimestamp": TS * 1000, "order": g.tags[t].order}
+                          for t in self._ordered(g.tags)]}
+                for e, g in ((e, self.groups[e]) for e in self._ordered(self.groups))]
+        assert got == {"errcode": 0, "errmsg": "ok", "data": want}
 
     @invariant()
     def customer_tags_match(self) -> None:

@@ -14,10 +14,17 @@ from polytag import seed
 from polytag.core.contacts import Contacts
 from polytag.core.service import Service
 from tests.dialects.juzibot.conftest import call as jz_call
-from tests.dialects.wecom.conftest import CORPID, CUSTOMER, EPOCH, MAIN, UNIONID, call, token
-
-JZ_TOKEN = "face-token-000000000000000000000"
-FACE = {"dialect": "juzibot", "name": "acme-face", "token": JZ_TOKEN, "corpid": CORPID}
+from tests.dialects.wecom.conftest import (
+    CORPID,
+    CUSTOMER,
+    EPOCH,
+    FACE,
+    JZ_TOKEN,
+    MAIN,
+    UNIONID,
+    call,
+    token,
+)
 
 
 @pytest.fixture
