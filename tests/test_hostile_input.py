@@ -30,10 +30,12 @@ from tests.dialects.tencent_im.conftest import app_entry, gen_sig
 from tests.dialects.tencent_im.conftest import query as im_query
 from tests.dialects.wechat.conftest import F1, get_token
 from tests.dialects.wechat.conftest import MAIN as WX_MAIN
+from tests.dialects.wecom.conftest import MAIN as WE_MAIN
+from tests.dialects.wecom.conftest import token as we_token
 
 FOUND = dialects.discover()
 ENDPOINTS = [(name, ep.path) for name in sorted(FOUND) for ep in FOUND[name].endpoints]
-SYSTEM_ERRORS = {"wechat": {-1}, "juzibot": {50000}, "tencent_im": {91000, 70500}}
+SYSTEM_ERRORS = {"wechat": {-1}, "juzibot": {50000}, "tencent_im": {91000, 70500}, "wecom": {-1}}
 CASES: dict[str, int] = {}  # requests checked, by test (printed at the end of each test)
 
 CAP = 4096  # the body cap of the small-cap client
@@ -45,7 +47,9 @@ KEYS = ["tag", "id", "name", "tagid", "openid", "openid_list", "next_openid", "u
         "TagsOr", "AttrsAnd", "AttrsOr", "UserTags", "UserAttrs", "Tags", "Attrs", "AttrNames", "UserID",
         "Nick", "FaceUrl", "Accounts", "AccountList", "CheckItem", "DeleteItem",
         "groupId", "groupName", "tagId", "addTagId", "delTagId", "tags", "order", "unionId", "userId",
-        "type", "list", "mark_list", "0", "1", "0\x00", "\u202e", ""]
+        "type", "list", "mark_list", "0", "1", "0\x00", "\u202e", "",
+        "tag_id", "group_id", "group_name", "add_tag", "remove_tag", "userid", "external_userid", "userid_list",
+        "cursor", "limit"]
 EDGE = ["", "\x00", "a\x00b", "\ud800", "\udfff", "x\udc80y", "😀", "\U0010ffff", "𝕏" * 40, "\u202eabc\u202c",
         "\u200f\u0627\u0644", "\ufeff", "e\u0301", "\u2028\u2029", "\x7f\x1b[31m", "null", "0", "-1",
         "1e400", "NaN", "9" * 40, F1, JZ_MAIN["members"][0], "administrator", "x" * 300]
@@ -114,7 +118,7 @@ def check(name: str, resp: Any) -> dict[str, Any]:
     if name == "tencent_im":
         assert {"ActionStatus", "ErrorCode", "ErrorInfo"} <= set(body), body
         assert body["ErrorCode"] not in SYSTEM_ERRORS[name], body
-    elif name == "juzibot":
+    elif name in ("juzibot", "wecom"):  # errcode/errmsg always
         assert isinstance(body.get("errcode"), int) and isinstance(body.get("errmsg"), str), body
         assert body["errcode"] not in SYSTEM_ERRORS[name], body
     elif "errcode" in body:  # wechat: data answers carry no errcode
@@ -146,12 +150,13 @@ class Env:
 
 def _seed(seeded: Callable[[dict[str, Any]], Any]) -> None:
     seeded({"apps": [{"dialect": "wechat", **WX_MAIN, "followers": [F1], "tags": [{"name": "广东"}]},
-                     app_entry(), JZ_MAIN]})
+                     app_entry(), JZ_MAIN, WE_MAIN]})
 
 
 def _env(client: TestClient) -> Env:
     return Env(client, {"wechat": {"access_token": get_token(client, WX_MAIN)},
-                        "tencent_im": im_query(sig=gen_sig()), "juzibot": {"token": JZ_TOKEN}})
+                        "tencent_im": im_query(sig=gen_sig()), "juzibot": {"token": JZ_TOKEN},
+                        "wecom": {"access_token": we_token(client)}})
 
 
 @pytest.fixture
@@ -184,7 +189,8 @@ def test_hostile_query_strings(env: Env, name: str) -> None:
     """Auth parameters replaced by edge values: the dialect's auth codes, never a system error."""
     keys = {"wechat": ["access_token", "openid", "tagid", "next_openid", "grant_type", "appid", "secret"],
             "tencent_im": ["sdkappid", "identifier", "usersig", "random", "contenttype"],
-            "juzibot": ["token", "id", "groupId", "tagId"]}[name]
+            "juzibot": ["token", "id", "groupId", "tagId"],
+            "wecom": ["access_token", "corpid", "corpsecret", "userid", "external_userid"]}[name]
     for ep in FOUND[name].endpoints:
         for key in keys:
             for value in QUERY_EDGE:
@@ -213,7 +219,7 @@ def test_generated_bodies_count() -> None:
 @pytest.mark.parametrize("name", sorted(FOUND))
 def test_body_cap(capped: Env, name: str) -> None:
     """Past the cap, every endpoint answers the dialect's cap code in its envelope; at the cap, not."""
-    expected = {"wechat": 47001, "juzibot": 47001, "tencent_im": 60002}[name]
+    expected = {"wechat": 47001, "juzibot": 47001, "tencent_im": 60002, "wecom": 47001}[name]
     over = b'{"x":"' + b"y" * CAP + b'"}'
     at = b'{"x":"' + b"y" * (CAP - 8) + b'"}'
     assert len(at) == CAP

@@ -28,9 +28,35 @@ def _tags(group: Mapping[str, Any]) -> list[tuple[str, int]]:
     return [(str(t["name"]), int(t.get("order", 0))) for t in group.get("tags") or []]
 
 
+FACE_EXPIRES = 2**62  # a face's token never expires (seconds; fits every backend's column)
+
+
+def seed_face(service: Service, entry: Mapping[str, Any]) -> App:
+    """`{dialect: juzibot, name, token, corpid}`: the corp `corpid` (a WeCom corp seeded before on
+    this server) seen through JuziBot: the same groups, tags and marks, its own contacts."""
+    corpid, token = str(entry["corpid"]), str(entry["token"])
+    extra = sorted(set(entry) & {"members", "customers", "groups", "limits"})
+    if extra:
+        raise ValueError(f"a JuziBot face of corp {corpid} takes no {', '.join(extra)} (the corp's entry has them)")
+    app = service.apps.get(corpid)
+    if "customer_by_unionid" not in app.config:
+        raise ValueError(f"corpid {corpid} is not a corp a JuziBot face can see (seed it first)")
+    wanted = auth.secret_hash(token)
+
+    def op(tx: Tx) -> App:
+        if tx.token(wanted) is None:
+            tx.insert_token(wanted, app.id, "juzibot", service.clock.now(), FACE_EXPIRES)
+        return app
+
+    return service.write_sync(op)
+
+
 def seed_app(service: Service, entry: Mapping[str, Any]) -> App:
     """`{dialect: juzibot, name, token, members: [..], customers: [{unionId, friends: [..]}],
-    groups: [{name, order, tags: [{name, order}]}], limits: {..}}`; groups are optional."""
+    groups: [{name, order, tags: [{name, order}]}], limits: {..}}`; groups are optional. With
+    `corpid:` the entry is a face of that corp (`seed_face`)."""
+    if "corpid" in entry:
+        return seed_face(service, entry)
     name, token = str(entry["name"]), str(entry["token"])
     config = {**APP_CONFIG, **({"limits": entry["limits"]} if "limits" in entry else {})}
     members = [str(m) for m in entry.get("members") or []]

@@ -22,7 +22,7 @@ async def authenticate(call: Call) -> App:
     svc = call.service
     app_id = svc.store.read().app_id_by_secret_hash(DIALECT_NAME, wanted)
     if app_id is None:
-        raise Unauthorized("invalid")
+        return _face(call, wanted)
     app = svc.apps.by_id(app_id)
     stored, _ = svc.apps.secret_of(app)
     # the lookup was by hash already; comparing again in constant time costs nothing
@@ -39,3 +39,12 @@ def app_hint(call: Call) -> App | None:
     svc = call.service
     app_id = svc.store.read().app_id_by_secret_hash(DIALECT_NAME, secret_hash(token))
     return svc.apps.by_id(app_id) if app_id is not None else None
+
+
+def _face(call: Call, wanted: str) -> App:
+    """A corp of another dialect seen through JuziBot (a seed entry with `corpid:`): its JuziBot
+    token is a token of kind "juzibot" on that corp, which never expires."""
+    row = call.service.store.read().token(wanted)
+    if row is None or row[1] != DIALECT_NAME:
+        raise Unauthorized("invalid")
+    return call.service.apps.by_id(int(row[0]))

@@ -73,3 +73,18 @@ class ContactRows(Executor):
             "SELECT user_id, subject_ord FROM contact_friends WHERE app_id = ? AND union_id = ? ORDER BY user_id",
             (app_id, union_id),
         )
+
+    def customers_of(self, app_id: int, user_id: str) -> list[Row]:
+        """(union_id, created_at) of every customer the member is a friend of, by customer id."""
+        return self._all(
+            "SELECT f.union_id, c.created_at FROM contact_friends f JOIN contact_customers c"
+            " ON c.app_id = f.app_id AND c.union_id = f.union_id"
+            " WHERE f.app_id = ? AND f.user_id = ? ORDER BY f.union_id",
+            (app_id, user_id),
+        )
+
+    def customer_created_at(self, app_id: int, union_id: str) -> int | None:
+        v = self._scalar(
+            "SELECT created_at FROM contact_customers WHERE app_id = ? AND union_id = ?", (app_id, union_id)
+        )
+        return None if v is None else int(v)
