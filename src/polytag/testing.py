@@ -225,7 +225,7 @@ def __getattr__(name: str) -> Any:
 
 
 class SendLog:
-    """Messages the server sent to an audience (WeChat mass sends, IM push tasks), by app, with
+    """Messages the server sent to an audience (mass messages, push tasks), by app, with
     who each reached at send time: `for_app(name)`, `last()`, `wait_for(predicate)`."""
 
     def __init__(self, control: Control, apps: Callable[[], list[str]]) -> None:

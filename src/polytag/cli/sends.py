@@ -11,11 +11,11 @@ from polytag.config import DEFAULT_DB
 
 
 @main.command("sends")
-@click.option("--app", "app_name", required=True, help="the app (WeChat appid, IM SDKAppID, ...)")
+@click.option("--app", "app_name", required=True, help="the app (its name: the vendor's app id)")
 @click.option("--db", default=DEFAULT_DB, show_default=True, envvar="POLYTAG_DB")
 @click.option("--json", "as_json", is_flag=True, help="one JSON document per send, audience included")
 def sends_cmd(app_name: str, db: str, as_json: bool) -> None:
-    """List an app's sends (WeChat mass messages, IM push tasks), oldest first."""
+    """List an app's sends (mass messages, push tasks), oldest first."""
     from polytag.control.sends import select
 
     service, _ = _service(db)

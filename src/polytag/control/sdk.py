@@ -53,7 +53,7 @@ class Control:
         return dict(self._do("GET", "/health"))
 
     def sends(self, app: str | None = None) -> list[dict[str, Any]]:
-        """Messages sent to an audience (WeChat mass sends, IM push tasks), oldest first."""
+        """Messages sent to an audience (mass messages, push tasks), oldest first."""
         return list(self._do("GET", "/sends", params={"app": app})["sends"])
 
     def reset(self, app: str | None = None) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """`GET /_polytag/sends`: every message sent to an audience, with who it reached at send time.
 
-Two logs answer in one shape: the send log (core/sends.py: WeChat mass messages) and the push
-task log of `all_member_push` (core/pushes.py), read through its own `log()`.
+Two kinds of log answer in one shape: the send log (core/sends.py: mass messages) and whatever
+a dialect's parts logged themselves (push tasks, say), through `core.parts.Sending`.
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from polytag import seed
-from polytag.core.contacts import Contacts
 from polytag.core.service import Service
+from polytag.dialects.wecom.parts import contacts
 from tests.dialects.juzibot.conftest import call as jz_call
 from tests.dialects.wecom.conftest import (
     CORPID,
@@ -83,7 +83,7 @@ def test_marks_written_through_one_face_read_back_through_the_other(service: Ser
                   token=JZ_TOKEN)
     assert got["errcode"] == 84061  # the corp's own friendships
     app = service.apps.get(CORPID)
-    assert {c.tag.ext_id: c.members for c in Contacts.of(service).customer_tags(app, CUSTOMER)} == {
+    assert {c.tag.ext_id: c.members for c in contacts(service).customer_tags(app, CUSTOMER)} == {
         vip: ["zhangsan"], plain: ["zhangsan"]}
 
 

@@ -1,4 +1,4 @@
-// What was sent to an audience (WeChat mass sends, Tencent IM push tasks), read-only, from
+// What was sent to an audience (mass messages, push tasks), read-only, from
 // /_polytag/sends: newest first; a row expands to who the send reached at send time.
 
 import { get, query } from "./api.js";
@@ -42,7 +42,7 @@ function sendsTable(sends) {
     { title: "Status", cell: (s) => badge(s.status, s.status === "sent" ? "ok" : "err") },
     { title: "Audience", cls: "num", cell: (s) => num(s.audience_size) },
   ], sends, {
-    empty: "Nothing sent yet. WeChat mass sends and Tencent IM push tasks appear here.",
+    empty: "Nothing sent yet. Mass messages and push tasks appear here as vendor calls send them.",
     rowAttrs: (s) => ({ class: "expandable", tabindex: "0", dataset: { send: s.id }, "aria-expanded": "false" }),
   });
   const byId = new Map(sends.map((s) => [s.id, s]));
