@@ -10,7 +10,7 @@ from polytag.core.limits import Limits
 from polytag.core.models import App
 from polytag.core.service import Service
 from polytag.dialects import Dialect, VendorError
-from polytag.dialects.tencent_im import auth, errors, routes
+from polytag.dialects.tencent_im import auth, errors, routes, timpush
 from polytag.store import Tx
 
 LIMITS = Limits(
@@ -48,7 +48,7 @@ def seed_app(service: Service, entry: Mapping[str, Any]) -> App:
 DIALECT = Dialect(
     name="tencent_im",
     prefix="/v4",
-    endpoints=routes.ENDPOINTS,
+    endpoints=[*routes.ENDPOINTS, *timpush.ENDPOINTS],
     limits=LIMITS,
     authenticate=auth.authenticate,
     render_error=errors.render,
