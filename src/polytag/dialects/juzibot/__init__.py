@@ -6,12 +6,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from polytag.core.contacts import Contacts
+from polytag.core.customers import CONFIG_KEY, PROFILE_KEYS
 from polytag.core.groups import Groups
 from polytag.core.limits import Limits
 from polytag.core.models import App
 from polytag.core.service import Service
 from polytag.dialects import Dialect, Endpoint, VendorError
 from polytag.dialects.juzibot import auth, errors, routes
+from polytag.dialects.juzibot import customers as customer_routes
 from polytag.store import Tx
 
 LIMITS = Limits(
@@ -29,11 +31,26 @@ def _tags(group: Mapping[str, Any]) -> list[tuple[str, int]]:
     return [(str(t["name"]), int(t.get("order", 0))) for t in group.get("tags") or []]
 
 
+def _profile(customer: Mapping[str, Any]) -> dict[str, Any]:
+    """What the seed says of a customer besides its friends: texts and small integers."""
+    out: dict[str, Any] = {k: str(customer[k]) for k in PROFILE_KEYS[:2] if customer.get(k) is not None}
+    for k in PROFILE_KEYS[2:]:
+        if customer.get(k) is not None:
+            out[k] = int(customer[k])
+            if out[k] not in (0, 1, 2):
+                raise ValueError(f"customer {k} must be 0, 1 or 2, not {out[k]}")
+    return out
+
+
 def seed_app(service: Service, entry: Mapping[str, Any]) -> App:
-    """`{dialect: juzibot, name, token, members: [..], customers: [{unionId, friends: [..]}],
+    """`{dialect: juzibot, name, token, members: [..], customers: [{unionId, friends: [..],
+    externalUserId?, name?, gender?, type?}],
     groups: [{name, order, tags: [{name, order}]}], limits: {..}}`; groups are optional."""
     name, token = str(entry["name"]), str(entry["token"])
     config = {**APP_CONFIG, **({"limits": entry["limits"]} if "limits" in entry else {})}
+    profiles = {str(c["unionId"]): _profile(c) for c in entry.get("customers") or []}
+    if any(profiles.values()):  # customer/list and customer/detail show them
+        config[CONFIG_KEY] = {u: p for u, p in profiles.items() if p}
     members = [str(m) for m in entry.get("members") or []]
     customers = [(str(c["unionId"]), [str(f) for f in c.get("friends") or []])
                  for c in entry.get("customers") or []]
@@ -58,7 +75,7 @@ def seed_app(service: Service, entry: Mapping[str, Any]) -> App:
 DIALECT = Dialect(
     name="juzibot",
     prefix="/api/v1",
-    endpoints=routes.ENDPOINTS,
+    endpoints=[*routes.ENDPOINTS, *customer_routes.ENDPOINTS],
     limits=LIMITS,
     authenticate=auth.authenticate,
     render_error=errors.render,
