@@ -45,9 +45,9 @@ class Customer:
     follows: list[Follow]
 
 
-def derived_external_id(app: App, union_id: str) -> str:
+def derived_external_id(app_name: str, union_id: str) -> str:
     """`wm` + 30 hex digits, the length of WeCom's external user ids."""
-    return "wm" + hashlib.sha256(f"{app.name}\t{union_id}".encode()).hexdigest()[:30]
+    return "wm" + hashlib.sha256(f"{app_name}\t{union_id}".encode()).hexdigest()[:30]
 
 
 def profiles(app: App) -> Mapping[str, Mapping[str, Any]]:
@@ -67,7 +67,7 @@ class Customers:
 
     def external_id(self, app: App, union_id: str) -> str:
         given = profiles(app).get(union_id, {}).get("externalUserId")
-        return str(given) if given else derived_external_id(app, union_id)
+        return str(given) if given else derived_external_id(app.name, union_id)
 
     def page(self, app: App, user_id: str | None, page: int, size: int) -> tuple[int, list[Customer]]:
         """(total, the customers of page `page` (from 1) of `size`), oldest first."""
@@ -96,7 +96,7 @@ class Customers:
         offset = 0
         while batch := rows.customers_page(app.id, None, offset, SCAN_PAGE):
             for union_id, _ in batch:
-                if derived_external_id(app, str(union_id)) == external_id:
+                if derived_external_id(app.name, str(union_id)) == external_id:
                     return str(union_id)
             offset += SCAN_PAGE
         return None
