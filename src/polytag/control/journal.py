@@ -59,7 +59,7 @@ class Entry:
                 "latency_ms": round(self.latency_ms, 3), "rid": self.rid}
 
     def masked_query(self) -> dict[str, str]:
-        query, _ = parse_query(self.query)  # percent-escapes decode with replacement: valid text
+        query, _ = parse_query(self.query)  # bytes that are not UTF-8 come back as lone surrogates
         return {clean_text(k): clean_text(v) for k, v in masked(query).items()}
 
     def nbytes(self) -> int:

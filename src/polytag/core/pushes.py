@@ -38,10 +38,11 @@ class Condition:
     tags_or: Sequence[str] = ()
     attrs_and: Mapping[str, str] = field(default_factory=dict)
     attrs_or: Mapping[str, str] = field(default_factory=dict)
+    tags_not: Sequence[str] = ()  # timpush only: excluded are those carrying all of them (the doc's sample)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"TagsAnd": list(self.tags_and), "TagsOr": list(self.tags_or),
-                               "AttrsAnd": dict(self.attrs_and), "AttrsOr": dict(self.attrs_or)}
+                               "AttrsAnd": dict(self.attrs_and), "AttrsOr": dict(self.attrs_or), "TagsNot": list(self.tags_not)}
         return {k: v for k, v in out.items() if v}
 
 
@@ -67,7 +68,7 @@ class Pushes:
         """Order: lifetime, tags with attributes, tag count, empty tag, tag length, tag in both lists."""
         if not 0 <= lifetime <= MAX_LIFETIME:
             raise Invalid("MsgLifeTime", "range", lifetime)
-        tags = [*cond.tags_and, *cond.tags_or]
+        tags = [*cond.tags_and, *cond.tags_or, *cond.tags_not]
         if tags and (cond.attrs_and or cond.attrs_or):
             raise Invalid("condition", "tags_and_attrs")
         cap = app.limits.batch_max("condition_tags")
@@ -97,6 +98,8 @@ class Pushes:
             parts.append(au.And([attr(k, v) for k, v in cond.attrs_and.items()]))
         if cond.attrs_or:
             parts.append(au.Or([attr(k, v) for k, v in cond.attrs_or.items()]))
+        if cond.tags_not:
+            parts.append(au.Not(au.And([tag(n) for n in cond.tags_not])))
         return au.And(parts) if parts else au.Everyone()
 
     def audience(self, app: App, cond: Condition) -> BitMap:

@@ -47,7 +47,9 @@ class UserTags:
         if not items:
             return
         self._check_request(app, items, "tags_per_request")
-        ords = self.subjects.resolve(app, [a for a, _ in items], tx, active=True)
+        self._attach(tx, app, self.subjects.resolve(app, [a for a, _ in items], tx, active=True), items)
+
+    def _attach(self, tx: Tx, app: App, ords: Sequence[int], items: Items) -> None:
         wanted: dict[str, BitMap] = {}
         for o, (_, names) in zip(ords, items, strict=True):
             for name in names:
@@ -55,6 +57,23 @@ class UserTags:
         for name, who in wanted.items():
             tag = self.tags.create(tx, app, name, ext_id=name, exists_ok=True)
             self.memberships.add(tx, app, tag.ord, who, app.limits.tags_per_subject)
+
+    def replace(self, tx: Tx, app: App, items: Items) -> None:
+        """Each user's tags become exactly these (timpush `Replace: 1`): up to the per-user cap in
+        one request instead of the per-request 10. Order as `add`; tags left unused cease to exist."""
+        if not items:
+            return
+        check_batch(app, "accounts", len(items))
+        cap = app.limits.tags_per_subject
+        for _, names in items:
+            if cap is not None and len(names) > cap:
+                raise LimitExceeded("batch:tags_per_request", len(names), cap)
+        for _, names in items:
+            for name in names:
+                check_name(app.limits, name)
+        ords = self.subjects.resolve(app, [a for a, _ in items], tx, active=True)
+        self.clear(tx, app, ords)
+        self._attach(tx, app, ords, items)
 
     def remove(self, tx: Tx, app: App, items: Items) -> None:
         if not items:

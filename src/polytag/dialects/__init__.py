@@ -336,7 +336,10 @@ async def send_bytes(send: Send, status: int, content: bytes, content_type: str,
 def parse_query(raw: bytes) -> tuple[Mapping[str, str], bool]:
     """(the query as a read-only mapping, the last of repeated keys winning; whether a store
     can hold every value)."""
-    query = dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
+    # raw bytes and %-escapes both decode as UTF-8; what is not UTF-8 becomes lone surrogates,
+    # which `storable_text` refuses: the dialect's data-format code, never a garbled value
+    text = raw.decode("utf-8", "surrogateescape")
+    query = dict(parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="surrogateescape"))
     return MappingProxyType(query), all(map(_wire.storable_text, query.values()))
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from polytag.core.customers import derived_external_id
 from polytag.core.service import Service
 from tests import et_id
 
@@ -40,7 +41,8 @@ GOLDEN_SEED = {"apps": [MAIN, OTHER, CAP]}
 
 def golden_vars() -> dict[str, str]:
     """Tokens and the ids the service will hand out (the test id seed: app name, kind, ordinal)."""
-    out = {"token": TOKEN, "other_token": OTHER["token"], "cap_token": CAP["token"], "union": UNION}
+    out = {"token": TOKEN, "other_token": OTHER["token"], "cap_token": CAP["token"], "union": UNION,
+           "ext": derived_external_id("acme-scrm", UNION)}
     for prefix, app in (("", "acme-scrm"), ("o", "other-scrm"), ("c", "cap-scrm")):
         for i in range(12):
             out[f"{prefix}g{i}"] = et_id(app, "group", i)

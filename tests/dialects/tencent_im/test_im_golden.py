@@ -14,6 +14,7 @@ from tests import golden
 from tests.dialects.tencent_im.conftest import OTHER_KEY, SDKAPPID, gen_sig
 
 HERE = Path(__file__).parent / "golden"
+CN_ADMIN = "管理员"
 TASK = re.compile(r'"TaskId":"[0-9a-f]{32}"')
 
 
@@ -32,5 +33,7 @@ def test_golden(case: Path, client: TestClient, service: Service, im_app: Any, m
     vars = {
         "sdkappid": str(SDKAPPID), "usersig": gen_sig(), "usersig_user": gen_sig("xiaojun012"),
         "usersig_other_key": gen_sig(key=OTHER_KEY), "usersig_other_app": gen_sig(sdkappid=1400000002),
+        "usersig_cn": gen_sig(CN_ADMIN),
     }
     golden.replay(client, case, vars, normalise=lambda text: TASK.sub('"TaskId":"{task}"', text))
+

@@ -25,7 +25,8 @@ CAP_FS = [f"oCapAppFollower0000000000000{i}" for i in range(1, 5)]
 
 GOLDEN_SEED: dict[str, Any] = {"apps": [
     # the main account: three followers and one custom tag (id 100, the first custom id)
-    {"dialect": "wechat", **MAIN, "followers": [F1, F2, F3], "tags": [{"name": "广东"}]},
+    # F3's own language is English (user/info `language`; the others are zh_CN, the default)
+    {"dialect": "wechat", **MAIN, "followers": [F1, F2, {"openid": F3, "language": "en"}], "tags": [{"name": "广东"}]},
     # another account, for 49003; a wrong secret here answers 40001 (the configurable code)
     {"dialect": "wechat", **OTHER, "followers": [OTHER_F], "wrong_secret_code": 40001},
     # an account at the 100-tag cap (ids 100..199); FULL_F1 carries 20 of them (see golden_env)

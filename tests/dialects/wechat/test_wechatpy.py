@@ -92,6 +92,8 @@ def test_tag_api(wx: WeChatClient) -> None:
     everyone = list(wx.tag.iter_tag_users(100))
     assert len(everyone) == N and everyone == FANS  # every follower exactly once, in arrival order
     assert list(wx.tag.iter_tag_users(102)) == []
+    assert wx.tag.get_tag_users(102) == {"count": 0}  # an empty tag: wechatpy issue 273's capture
+    assert wx.tag.get_tag_users(101, first_user_id=c) == {"count": 0}  # past the last page
     assert errcode(lambda: wx.tag.get_tag_users(999)) == 45159
 
     assert wx.tag.untag_user(101, a) == {"errcode": 0, "errmsg": "ok"}
@@ -124,7 +126,7 @@ def test_user_api(wx: WeChatClient) -> None:
     a, b = FANS[:2]
     user = wx.user.get(a)
     assert (user["subscribe"], user["openid"], user["language"], user["tagid_list"]) == (1, a, "zh_CN", [100])
-    assert wx.user.get(b, lang="en")["language"] == "en"
+    assert wx.user.get(b, lang="en")["language"] == "zh_CN"  # the follower's own, whatever `lang` asks
     assert errcode(lambda: wx.user.get("oNoSuchFollower0000000000000")) == 40003
 
     first = wx.user.get_followers()
@@ -143,7 +145,7 @@ def test_user_api(wx: WeChatClient) -> None:
     batch = wx.user.get_batch([a, b])  # plain openids are wrapped as {"openid": ...}
     assert [(u["openid"], u["language"], u["remark"]) for u in batch] == [(a, "zh_CN", "老客户"), (b, "zh_CN", "")]
     batch = wx.user.get_batch([{"openid": b, "lang": "en"}, {"openid": a, "lang": "zh_TW"}])
-    assert [(u["openid"], u["language"], u["tagid_list"]) for u in batch] == [(b, "en", [100]), (a, "zh_TW", [100])]
+    assert [(u["openid"], u["language"], u["tagid_list"]) for u in batch] == [(b, "zh_CN", [100]), (a, "zh_CN", [100])]
     assert errcode(lambda: wx.user.get_batch([a, {"openid": b}])) == 47001  # a mixed list goes out unwrapped
     assert errcode(lambda: wx.user.get_batch([a] * 101)) == 40032
     # not tag/follower APIs polytag emulates: a clean WeChat envelope, not a crash
@@ -169,3 +171,15 @@ def test_token_errors_through_wechatpy(wx: WeChatClient) -> None:
     finally:
         for c in (stale, wrong, nobody):
             c._http.close()
+
+
+def test_retired_group_api_and_changeopenid(wx: WeChatClient) -> None:
+    """wechatpy still ships `client.group` (retired in 2016, tags replaced groups) and
+    `user.change_openid` (account migration only): polytag emulates neither, both answer 40066."""
+    a = FANS[0]
+    calls = [lambda: wx.group.create("老客户"), lambda: wx.group.get(), lambda: wx.group.get(a),
+             lambda: wx.group.update(100, "x"), lambda: wx.group.move_user(a, 100),
+             lambda: wx.group.move_user([a, FANS[1]], 100), lambda: wx.group.delete(100),
+             lambda: wx.user.get_group_id(a), lambda: wx.user.change_openid("wx00000000000000b9", [a])]
+    assert [errcode(c) for c in calls] == [40066] * len(calls)
+    assert wx.tag.get_user_tag(a) == [100]  # nothing moved

@@ -6,11 +6,13 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from polytag.core.customers import CONFIG_KEY, PROFILE_KEYS
 from polytag.core.limits import Limits
 from polytag.core.models import App
 from polytag.core.service import Service
 from polytag.dialects import Console, Dialect, Endpoint, VendorError
 from polytag.dialects.juzibot import auth, commands, errors, parts, routes
+from polytag.dialects.juzibot import customers as customer_routes
 from polytag.store import Tx
 
 LIMITS = Limits(
@@ -51,14 +53,28 @@ def seed_face(service: Service, entry: Mapping[str, Any]) -> App:
     return service.write_sync(op)
 
 
+def _profile(customer: Mapping[str, Any]) -> dict[str, Any]:
+    """What the seed says of a customer besides its friends: texts and small integers."""
+    out: dict[str, Any] = {k: str(customer[k]) for k in PROFILE_KEYS[:2] if customer.get(k) is not None}
+    for k in PROFILE_KEYS[2:]:
+        if customer.get(k) is not None:
+            out[k] = int(customer[k])
+            if out[k] not in (0, 1, 2):
+                raise ValueError(f"customer {k} must be 0, 1 or 2, not {out[k]}")
+    return out
+
+
 def seed_app(service: Service, entry: Mapping[str, Any]) -> App:
-    """`{dialect: juzibot, name, token, members: [..], customers: [{unionId, friends: [..]}],
-    groups: [{name, order, tags: [{name, order}]}], limits: {..}}`; groups are optional. With
-    `corpid:` the entry is a face of that corp (`seed_face`)."""
+    """`{dialect: juzibot, name, token, members: [..], customers: [{unionId, friends: [..],
+    externalUserId?, name?, gender?, type?}], groups: [{name, order, tags: [{name, order}]}],
+    limits: {..}}`; groups are optional. With `corpid:` the entry is a face of that corp (`seed_face`)."""
     if "corpid" in entry:
         return seed_face(service, entry)
     name, token = str(entry["name"]), str(entry["token"])
     config = {**APP_CONFIG, **({"limits": entry["limits"]} if "limits" in entry else {})}
+    profiles = {str(c["unionId"]): _profile(c) for c in entry.get("customers") or []}
+    if any(profiles.values()):  # customer/list and customer/detail show them
+        config[CONFIG_KEY] = {u: p for u, p in profiles.items() if p}
     members = [str(m) for m in entry.get("members") or []]
     customers = [(str(c["unionId"]), [str(f) for f in c.get("friends") or []])
                  for c in entry.get("customers") or []]
@@ -87,7 +103,7 @@ def fixture_entry(tag: str) -> dict[str, Any]:
 DIALECT = Dialect(
     name="juzibot",
     prefix="/api/v1",
-    endpoints=routes.ENDPOINTS,
+    endpoints=[*routes.ENDPOINTS, *customer_routes.ENDPOINTS],
     limits=LIMITS,
     authenticate=auth.authenticate,
     render_error=errors.render,

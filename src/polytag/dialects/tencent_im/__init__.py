@@ -11,7 +11,7 @@ from polytag.core.limits import Limits
 from polytag.core.models import App
 from polytag.core.service import Service
 from polytag.dialects import Console, Dialect, VendorError
-from polytag.dialects.tencent_im import auth, commands, errors, parts, routes
+from polytag.dialects.tencent_im import auth, commands, errors, parts, routes, timpush
 from polytag.store import Tx
 
 LIMITS = Limits(
@@ -53,7 +53,7 @@ def fixture_entry(tag: str) -> dict[str, Any]:
 DIALECT = Dialect(
     name="tencent_im",
     prefix="/v4",
-    endpoints=routes.ENDPOINTS,
+    endpoints=[*routes.ENDPOINTS, *timpush.ENDPOINTS],
     limits=LIMITS,
     authenticate=auth.authenticate,
     render_error=errors.render,

@@ -23,6 +23,19 @@ def _uint32(text: str) -> bool:
     return len(text) <= 10 and text.isascii() and text.isdigit() and int(text) <= UINT32_MAX
 
 
+# `random` is documented as a uint32, but clients in production send what they have: nanosecond
+# timestamps (19 digits), negative signed ints. The service only echoes it back for correlation,
+# so any decimal 64-bit integer, signed or unsigned, is taken; other text is 60002.
+RANDOM_MIN, RANDOM_MAX = -(2**63), 2**64 - 1
+
+
+def _random(text: str) -> bool:
+    digits = text[1:] if text.startswith("-") else text
+    if not (0 < len(digits) <= 20 and digits.isascii() and digits.isdigit()):
+        return False
+    return RANDOM_MIN <= int(text) <= RANDOM_MAX
+
+
 def admins(app: App) -> list[str]:
     return [str(a) for a in app.config.get("admins", [])]
 
@@ -47,7 +60,7 @@ async def authenticate(call: Call) -> App:
     identifier, sig = q.get("identifier", ""), q.get("usersig", "")
     if not identifier or not sig:
         raise Unauthorized("no_account")
-    if not _uint32(q.get("random", "")) or q.get("contenttype", "").lower() != "json":
+    if not _random(q.get("random", "")) or q.get("contenttype", "").lower() != "json":
         raise Unauthorized("bad_query")
     app = _app(call, sdkappid)
     _, key = call.service.apps.secret_of(app)

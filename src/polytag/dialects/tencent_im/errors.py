@@ -16,6 +16,8 @@ from polytag.dialects._wire import BadJSON
 from polytag.errors import Conflict, Forbidden, Invalid, LimitExceeded, NotFound, Unauthorized
 
 PUSH_FAMILY = "all_member_push"
+TIMPUSH_FAMILY = "timpush"  # the successor family: same envelope order and codes (spec B3)
+PUSH_FAMILIES = (PUSH_FAMILY, TIMPUSH_FAMILY)
 
 # code -> (ErrorInfo, source)
 MESSAGES: dict[int, tuple[str, str]] = {
@@ -69,7 +71,7 @@ def family(call: Call | None) -> str:
 def envelope(fam: str, code: int = 0, **extra: Any) -> dict[str, Any]:
     status = "OK" if code == 0 else "FAIL"
     info = MESSAGES[code][0] if code else ""
-    if fam == PUSH_FAMILY:
+    if fam in PUSH_FAMILIES:
         return {"ActionStatus": status, "ErrorInfo": info, "ErrorCode": code, **extra}
     return {"ActionStatus": status, "ErrorCode": code, "ErrorInfo": info, **extra}
 
@@ -89,7 +91,7 @@ _LIMITS = {
 
 def code_for(exc: BaseException, fam: str) -> int:
     """The IM code for a core or wire error in an API family; the family's internal error otherwise."""
-    push = fam == PUSH_FAMILY
+    push = fam in PUSH_FAMILIES
     match exc:
         case VendorError(code=code):
             return code

@@ -184,7 +184,5 @@ ENDPOINTS = [
 
 # the rest of the families, answered 60009 by the catch-all and listed as "not implemented"
 NOT_IMPLEMENTED = [
-    *(f"timpush/{a}" for a in ("add_tag", "get_tag", "remove_tag", "clear_all_tags", "set_attr_name",
-                              "get_attr_name", "set_attr", "get_attr", "remove_attr", "push")),
     f"{ACCOUNTS}/kick", f"{ACCOUNTS}/query_online_status",
 ]

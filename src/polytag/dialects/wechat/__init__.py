@@ -40,14 +40,31 @@ WRONG_SECRET_CODES = (40125, 40001)
 APP_CONFIG = {"id_scheme": "numeric", "id_base": 99, "reserved_tags": ["0", "1", "2"]}
 
 
+def _followers(items: Any) -> tuple[list[str], dict[str, str]]:
+    """Openids, and the languages of those given as `{openid, language}`."""
+    openids, languages = [], {}
+    for item in items:
+        if isinstance(item, Mapping):
+            openids.append(str(item["openid"]))
+            if item.get("language"):
+                languages[openids[-1]] = str(item["language"])
+        else:
+            openids.append(str(item))
+    return openids, languages
+
+
 def seed_app(service: Service, entry: Mapping[str, Any]) -> App:
-    """`{dialect: wechat, appid, secret, followers: [..] | {generate: N}, tags: [{name}],
+    """`{dialect: wechat, appid, secret, followers: [openid | {openid, language}, ..] | {generate: N},
+    tags: [{name}],
     limits: {..}, wrong_secret_code: 40125 | 40001}`."""
     appid, secret = str(entry["appid"]), str(entry["secret"])
     followers = entry.get("followers") or []
     if isinstance(followers, Mapping):
         followers = generated_ext_ids(f"wechat:{appid}", int(followers.get("generate", 0)))
+    followers, languages = _followers(followers)
     config: dict[str, Any] = {**APP_CONFIG, **({"limits": entry["limits"]} if "limits" in entry else {})}
+    if languages:  # user/info `language`: the follower's own (zh_CN when the seed says nothing)
+        config[routes.LANGUAGES] = languages
     if "wrong_secret_code" in entry:  # which code a wrong secret gets at token time (spec A2: 40001 or 40125)
         code = int(entry["wrong_secret_code"])
         if code not in WRONG_SECRET_CODES:

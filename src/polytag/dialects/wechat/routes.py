@@ -71,6 +71,8 @@ async def user_tag_get(call: Call) -> dict[str, Any]:
     tag_id, after = body.integer(b, "tagid"), body.string(b, "next_openid")
     app = _app(call)
     page = call.service.tag_members_page(app, str(tag_id), after or None, app.limits.page_size)
+    if not page.items:  # an empty tag or past the last page: the vendor's answer (wechatpy issue 273)
+        return {"count": 0}
     return _page(page.items, page.next)
 
 
@@ -103,14 +105,21 @@ async def user_get(call: Call) -> dict[str, Any]:
     return _page(page.items, page.next, page.total)
 
 
+LANGUAGES = "follower_languages"  # app config: openid -> the follower's own language (seeded)
+DEFAULT_LANGUAGE = "zh_CN"
+
+
 def _info(call: Call, openid: str, lang: str) -> dict[str, Any]:
+    """`language` is the follower's own (WeChat's UI language); `lang` only picks the language
+    of country/province/city, which polytag does not hold, so it changes nothing here."""
     app = _app(call)
+    language = str((app.config.get(LANGUAGES) or {}).get(openid, DEFAULT_LANGUAGE))
     subject = call.service.subject(app, openid)
     if not subject.active:
         return {"subscribe": 0, "openid": openid}
     tags = call.service.subject_tags(app, openid)
     return {
-        "subscribe": 1, "openid": openid, "language": lang, "subscribe_time": subject.created_at,
+        "subscribe": 1, "openid": openid, "language": language, "subscribe_time": subject.created_at,
         "remark": subject.remark, "groupid": 0, "tagid_list": [int(t.ext_id) for t in tags],
         "subscribe_scene": "ADD_SCENE_OTHERS", "qr_scene": 0, "qr_scene_str": "",
     }

@@ -83,6 +83,27 @@ class ContactRows(Executor):
             (app_id, user_id),
         )
 
+    # customer listing (a CRM's customer list and detail) -------------------------------------
+    def _customer_filter(self, user_id: str | None) -> tuple[str, tuple[str, ...]]:
+        if user_id is None:
+            return "", ()
+        return (" AND EXISTS (SELECT 1 FROM contact_friends f WHERE f.app_id = c.app_id"
+                " AND f.union_id = c.union_id AND f.user_id = ?)", (user_id,))
+
+    def customers_page(self, app_id: int, user_id: str | None, offset: int, limit: int) -> list[Row]:
+        """(union_id, created_at) of customers (of one member if `user_id`), oldest first."""
+        where, args = self._customer_filter(user_id)
+        return self._all(
+            f"SELECT c.union_id, c.created_at FROM contact_customers c WHERE c.app_id = ?{where}"
+            " ORDER BY c.created_at, c.union_id LIMIT ? OFFSET ?",
+            (app_id, *args, limit, offset),
+        )
+
+    def customer_count(self, app_id: int, user_id: str | None) -> int:
+        where, args = self._customer_filter(user_id)
+        v = self._scalar(f"SELECT COUNT(*) FROM contact_customers c WHERE c.app_id = ?{where}", (app_id, *args))
+        return int(v or 0)
+
     def customer_created_at(self, app_id: int, union_id: str) -> int | None:
         v = self._scalar(
             "SELECT created_at FROM contact_customers WHERE app_id = ? AND union_id = ?", (app_id, union_id)
