@@ -26,7 +26,7 @@ class Apps:
     def _app(self, row: tuple[Any, ...]) -> App:
         app_id, dialect, name, _hash, _secret, config, created = row
         cfg = json.loads(config or "{}")
-        limits = self.presets.get(dialect, Limits()).with_overrides(cfg.get("limits"))
+        limits = self.presets.get(dialect, Limits()).with_overrides(cfg.get("limits"), strict=False)
         return App(id=app_id, dialect=dialect, name=name, limits=limits, config=cfg, created_at=created)
 
     def of_row(self, row: tuple[Any, ...]) -> App:

@@ -20,9 +20,6 @@ if TYPE_CHECKING:
     from polytag.core.im import ImCore
     from polytag.core.service import Service
 
-SLOTS = 10
-MAX_BYTES = 50
-
 
 def _check_text(field: str, value: object, max_bytes: int) -> str:
     if not isinstance(value, str):
@@ -40,7 +37,7 @@ class Attributes:
         self.im = im
 
     def _max(self, app: App) -> int:
-        return int(app.config.get("attr_max_bytes", MAX_BYTES))
+        return app.limits.attr_max_bytes
 
     # names ------------------------------------------------------------------
     def names(self, app: App, rows: Rows | None = None) -> dict[int, str]:
@@ -54,7 +51,7 @@ class Attributes:
 
     def set_names(self, tx: Tx, app: App, names: Mapping[str, object]) -> None:
         """Name the given slots (others keep theirs); names stay unique within the app."""
-        slots = int(app.config.get("attr_slots", SLOTS))
+        slots = app.limits.attr_slots
         merged = self.names(app, tx)
         for key, name in names.items():
             # ASCII digits, no leading zero, a handful of them: int() never sees "²" or 5,000 digits

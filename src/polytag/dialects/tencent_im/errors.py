@@ -83,7 +83,7 @@ _PUSH_FIELDS = {"MsgRandom": 90005, "MsgLifeTime": 90026, "attribute": 90033}
 _LIMITS = {
     "rate": 60007, "push_interval": 90024, "pushes_per_day": 90047, "batch:tags_per_request": 90032,
     "batch:condition_tags": 90032, "tags_per_subject": 90032, "tags_per_app": 90032,
-    "accounts_per_app": 70398,
+    "accounts_per_app": 70398, "push_body_bytes": 90056,
 }
 
 

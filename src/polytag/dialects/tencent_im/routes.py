@@ -10,12 +10,12 @@ from typing import Any
 from polytag.core.im import im
 from polytag.core.models import App
 from polytag.core.pushes import Condition
-from polytag.dialects import Call, Endpoint, VendorError
+from polytag.dialects import Call, Endpoint
 from polytag.dialects.tencent_im import body
 from polytag.dialects.tencent_im.errors import MESSAGES, PUSH_FAMILY, envelope
+from polytag.errors import LimitExceeded
 
 ACCOUNTS = "im_open_login_svc"
-PUSH_BODY_MAX = 10 * 1024  # 90056
 NOT_IMPORTED = 70107
 
 
@@ -104,8 +104,9 @@ def _condition(b: dict[str, Any]) -> Condition:
 
 
 async def im_push(call: Call) -> dict[str, Any]:
-    if len(call.body) > PUSH_BODY_MAX:
-        raise VendorError(90056)
+    cap = _app(call).limits.push_body_max
+    if cap is not None and len(call.body) > cap:
+        raise LimitExceeded("push_body_bytes", len(call.body), cap)
     b = body.json_body(call)
     msg_random = body.uint32(b, "MsgRandom")
     lifetime = body.uint32(b, "MsgLifeTime", required=False)

@@ -21,6 +21,13 @@ LIMITS = Limits(
     page_size=10_000,            # user/get, user/tag/get, getblacklist
     tag_delete_max_members=100_000,  # 45057
     batch={"tagging": 50, "blacklist": 20, "info": 100},  # 40032
+    remark_max=30,               # user/info/updateremark: 30 characters
+    # 45009: the public "接口频率限制" table for a verified account (stable_token: 500,000 a day,
+    # spec A2); `*` covers the rest (our choice)
+    daily_quotas={
+        "token": 2000, "stable_token": 500_000, "user/get": 500_000, "user/info": 5_000_000,
+        "user/info/batchget": 5_000_000, "user/info/updateremark": 10_000, "*": 100_000,
+    },
 )
 
 WRONG_SECRET_CODES = (40125, 40001)
