@@ -9,7 +9,7 @@ from polytag.core.ids import generated_ext_ids
 from polytag.core.limits import Limits, check_limits
 from polytag.core.models import App
 from polytag.core.service import Service
-from polytag.dialects import Dialect, VendorError
+from polytag.dialects import Dialect
 from polytag.dialects.tencent_im import auth, errors, routes
 from polytag.errors import Invalid
 from polytag.store import Tx
@@ -73,8 +73,8 @@ DIALECT = Dialect(
     limits=LIMITS,
     authenticate=auth.authenticate,
     render_error=errors.render,
-    wrong_method=lambda ep: VendorError(60002, "POST only"),
-    unknown_path=lambda path: VendorError(60009, path),
+    wrong_method=errors.wrong_method,
+    unknown_path=errors.unknown_path,
     seed_app=seed_app,
     new_rid=errors.new_rid,
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from polytag.dialects import Call, VendorError
+from polytag.dialects import Call, Endpoint, VendorError
 from polytag.dialects._wire import BadJSON
 from polytag.errors import Conflict, Forbidden, Invalid, LimitExceeded, NotFound, Unauthorized
 
@@ -56,6 +56,23 @@ MESSAGES: dict[int, tuple[str, str]] = {
     90056: ("The request body exceeds 10 KB.", "spec B2 (push error table)"),
     91000: ("Internal service error. Please try again.", "seeds 002/004; spec B2"),
 }
+
+
+NOT_IMPORTED = 70107
+
+
+def wrong_method(ep: Endpoint) -> VendorError:
+    return VendorError(60002, "POST only")
+
+
+def unknown_path(path: str) -> VendorError:
+    return VendorError(60009, path)
+
+
+def result_item(found: bool, **tail: Any) -> dict[str, Any]:
+    """One item of an account API's ResultItem: OK, or "not imported"."""
+    code = 0 if found else NOT_IMPORTED
+    return {"ResultCode": code, "ResultInfo": MESSAGES[code][0] if code else "", **tail}
 
 
 def new_rid() -> str:

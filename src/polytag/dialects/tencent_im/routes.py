@@ -12,11 +12,10 @@ from polytag.core.models import App
 from polytag.core.pushes import Condition
 from polytag.dialects import Call, Endpoint
 from polytag.dialects.tencent_im import body
-from polytag.dialects.tencent_im.errors import MESSAGES, PUSH_FAMILY, envelope
+from polytag.dialects.tencent_im.errors import PUSH_FAMILY, envelope, result_item
 from polytag.errors import LimitExceeded
 
 ACCOUNTS = "im_open_login_svc"
-NOT_IMPORTED = 70107
 
 
 def _app(call: Call) -> App:
@@ -147,12 +146,7 @@ async def account_delete(call: Call) -> dict[str, Any]:
     ids = [body.string(i, "UserID") for i in body.objects(body.json_body(call), "DeleteItem")]
     svc, app = call.service, _app(call)
     done = await svc.write(lambda tx: im(svc).accounts.delete_many(tx, app, ids), app=app)
-    return ok_accounts(ResultItem=[_result(d, {"UserID": i}) for i, d in zip(ids, done, strict=True)])
-
-
-def _result(found: bool, tail: dict[str, Any]) -> dict[str, Any]:
-    code = 0 if found else NOT_IMPORTED
-    return {"ResultCode": code, "ResultInfo": MESSAGES[code][0] if code else "", **tail}
+    return ok_accounts(ResultItem=[result_item(d, UserID=i) for i, d in zip(ids, done, strict=True)])
 
 
 async def account_check(call: Call) -> dict[str, Any]:

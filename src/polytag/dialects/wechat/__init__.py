@@ -9,7 +9,7 @@ from polytag.core.ids import generated_ext_ids
 from polytag.core.limits import Limits
 from polytag.core.models import App
 from polytag.core.service import Service
-from polytag.dialects import Dialect, Endpoint, VendorError
+from polytag.dialects import Dialect, Endpoint
 from polytag.dialects.wechat import auth, errors, routes
 from polytag.store import Tx
 
@@ -30,13 +30,12 @@ LIMITS = Limits(
     },
 )
 
-WRONG_SECRET_CODES = (40125, 40001)
 APP_CONFIG = {"id_scheme": "numeric", "id_base": 99, "reserved_tags": ["0", "1", "2"]}
 
 
 def seed_app(service: Service, entry: Mapping[str, Any]) -> App:
     """`{dialect: wechat, appid, secret, followers: [..] | {generate: N}, tags: [{name}],
-    limits: {..}, wrong_secret_code: 40125 | 40001}`."""
+    limits: {..}, wrong_secret_code: one of errors.WRONG_SECRET_CODES}`."""
     appid, secret = str(entry["appid"]), str(entry["secret"])
     followers = entry.get("followers") or []
     if isinstance(followers, Mapping):
@@ -44,8 +43,8 @@ def seed_app(service: Service, entry: Mapping[str, Any]) -> App:
     config: dict[str, Any] = {**APP_CONFIG, **({"limits": entry["limits"]} if "limits" in entry else {})}
     if "wrong_secret_code" in entry:  # which code a wrong secret gets at token time (spec A2: 40001 or 40125)
         code = int(entry["wrong_secret_code"])
-        if code not in WRONG_SECRET_CODES:
-            raise ValueError(f"wrong_secret_code must be one of {WRONG_SECRET_CODES}, not {code}")
+        if code not in errors.WRONG_SECRET_CODES:
+            raise ValueError(f"wrong_secret_code must be one of {errors.WRONG_SECRET_CODES}, not {code}")
         config["wrong_secret_code"] = code
     names = [str(t["name"] if isinstance(t, Mapping) else t) for t in entry.get("tags") or []]
 
@@ -69,8 +68,8 @@ DIALECT = Dialect(
     limits=LIMITS,
     authenticate=auth.authenticate,
     render_error=errors.render,
-    wrong_method=lambda ep: VendorError(43002 if "POST" in ep.methods else 43001),  # user/tag/get: POST now
-    unknown_path=lambda path: VendorError(40066, path),
+    wrong_method=errors.wrong_method,
+    unknown_path=errors.unknown_path,
     seed_app=seed_app,
     new_rid=errors.new_rid,
     content_type="application/json; encoding=utf-8",
