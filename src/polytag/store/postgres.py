@@ -116,6 +116,8 @@ def lock_key(schema: str, purpose: str) -> int:
 class PgRows(Rows):
     """Rows over one psycopg connection."""
 
+    DIFFERS = "IS DISTINCT FROM"  # PostgreSQL has no `IS NOT <value>`
+
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
 

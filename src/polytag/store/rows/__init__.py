@@ -4,12 +4,13 @@ from polytag.store.rows.apps import AppRows
 from polytag.store.rows.im import ImRows
 from polytag.store.rows.juzibot import ContactRows
 from polytag.store.rows.memberships import MembershipRows
+from polytag.store.rows.snapshots import SnapshotRows
 from polytag.store.rows.subjects import SubjectRows
 from polytag.store.rows.tags import TagRows
 from polytag.store.rows.tokens import TokenRows
 
 
-class Rows(AppRows, SubjectRows, TagRows, MembershipRows, TokenRows, ImRows, ContactRows):
+class Rows(AppRows, SubjectRows, TagRows, MembershipRows, TokenRows, ImRows, ContactRows, SnapshotRows):
     """Every row operation; a backend subclasses it and supplies `_exec`/`_executemany`."""
 
 
