@@ -21,7 +21,7 @@ Seeded = Callable[[dict[str, Any]], list[Any]]
 GOOD = {
     "tags_per_app": None, "tags_per_subject": 0, "tag_name_max": 1, "tag_name_unit": "bytes",
     "page_size": 5, "tag_delete_max_members": 3, "batch": {"tagging": 1}, "daily_quotas": {"*": 0},
-    "rate_limits": {"x": 7}, "remark_max": 30, "max_accounts": None, "account_id_max_bytes": 32,
+    "rate_limits": {"x": 7}, "remark_max": 30, "token_refresh_per_day": 1, "token_refresh_gap": 2.5, "max_accounts": None, "account_id_max_bytes": 32,
     "profile_max_bytes": 500, "reimport_cooldown": 0.5, "attr_slots": 0, "attr_max_bytes": 1,
     "push_enabled": False, "push_per_day": 0, "push_min_interval": 0, "push_body_max": None,
 }

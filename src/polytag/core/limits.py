@@ -85,6 +85,8 @@ class Limits:
         {}, "table", "calls per calendar day, by API (\"*\": the others; 0: unlimited)", star=True)
     rate_limits: Mapping[str, int] = _lim(
         {}, "table", "calls per second, by API (\"*\": the others; 0: unlimited)", star=True)
+    token_refresh_per_day: int | None = _lim(None, "count", "forced token refreshes per app in 24 hours")
+    token_refresh_gap: float = _lim(0.0, "seconds", "time between two forced token refreshes")
     remark_max: int | None = _lim(None, "count", "characters of a subject's remark")
     max_accounts: int | None = _lim(None, "count", "accounts (imported subjects) an app holds")
     account_id_max_bytes: int | None = _lim(None, "count", "bytes of an account's id")

@@ -22,6 +22,8 @@ LIMITS = Limits(
     tag_delete_max_members=100_000,  # 45057
     batch={"tagging": 50, "blacklist": 20, "info": 100},  # 40032
     remark_max=30,               # user/info/updateremark: 30 characters
+    token_refresh_per_day=20,    # stable_token force_refresh: 20 a day (45009) ...
+    token_refresh_gap=30.0,      # ... at least 30 s apart (45011)
     # 45009: the public "接口频率限制" table for a verified account (stable_token: 500,000 a day,
     # spec A2); `*` covers the rest (our choice)
     daily_quotas={

@@ -21,8 +21,6 @@ from polytag.store import Tx
 TOKEN_TTL = 7200
 OVERLAP = 300
 KIND_TTL = {"token": TOKEN_TTL, "stable": TOKEN_TTL}
-FORCE_PER_DAY = 20
-FORCE_MIN_GAP = 30
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{16,512}$")
 
 
@@ -92,10 +90,11 @@ async def stable_token(call: Call) -> dict[str, Any]:
     def op(tx: Tx) -> tuple[str, int]:
         now = svc.clock.now()
         if force:
-            if tx.count_tokens_since(app.id, "stable_force", now - 86400) >= FORCE_PER_DAY:
-                raise LimitExceeded("quota", FORCE_PER_DAY + 1, FORCE_PER_DAY)
+            per_day = app.limits.token_refresh_per_day
+            if per_day is not None and tx.count_tokens_since(app.id, "stable_force", now - 86400) >= per_day:
+                raise LimitExceeded("quota", per_day + 1, per_day)
             last = tx.last_issued(app.id, "stable_force")
-            if last is not None and now - last < FORCE_MIN_GAP:
+            if last is not None and now - last < app.limits.token_refresh_gap:
                 raise errors.minute_quota()
             tx.insert_token(secret_hash(f"force:{now}:{id(tx)}"), app.id, "stable_force", now, now)
             issued = svc.tokens.issue(tx, app.id, "stable", TOKEN_TTL, 0, reissue=True)
