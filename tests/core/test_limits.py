@@ -116,3 +116,13 @@ def test_im_seed_top_level_limits_become_the_apps_typed_limits(service: Service,
     app = service.apps.get(app.name)
     assert (app.limits.max_accounts, app.limits.push_per_day, app.limits.rate_limits) == (4, 2, {"*": 0})
     assert app.limits.attr_slots == 10 and app.limits.push_body_max == 10 * 1024  # the rest: the preset
+
+
+def test_limits_an_older_version_stored_at_the_configs_top_level_still_apply() -> None:
+    from polytag.core.apps import stored_limits
+
+    assert stored_limits({"rate_limits": {"*": 0}, "limits": {"max_accounts": 3}, "admins": ["a"]}) == {
+        "rate_limits": {"*": 0}, "max_accounts": 3}
+    assert stored_limits({"max_accounts": 3, "limits": {"max_accounts": 4}}) == {"max_accounts": 4}
+    assert stored_limits({"limits": {"page_size": 2}}) == {"page_size": 2}
+    assert stored_limits({"max_accounts": 3, "limits": 5}) == 5  # not an object: skipped with a warning
