@@ -54,7 +54,7 @@ def test_the_largest_order_both_stores_hold_round_trips(sdk: Client) -> None:
 
 @pytest.mark.parametrize(("limits", "detail"), [
     ({"batch": 5}, "limit 'batch' must be an object of integers"),
-    ({"bogus": 1}, "unknown limit 'bogus': valid keys are batch, daily_quotas, page_size"),
+    ({"bogus": 1}, "unknown limit 'bogus': valid keys are account_id_max_bytes, attr_max_bytes, attr_slots, batch, daily_quotas"),
     ({"tag_name_max": "abc"}, "limit 'tag_name_max' must be an integer >= 1"),
     ({"tag_name_max": 0}, "limit 'tag_name_max' must be an integer >= 1"),
     ({"tags_per_app": 10**30}, "limit 'tags_per_app' must be an integer >= 0"),

@@ -240,6 +240,18 @@ def test_daily_quota_from_the_seed_entry(ctl: TestClient) -> None:
     assert got.json()["errcode"] == 45009
 
 
+def test_daily_quotas_count_for_any_dialect_whose_limits_declare_them(ctl: TestClient) -> None:
+    """The control plane reads quotas from the app's typed limits and names no vendor."""
+    bot = {**BOT, "name": "bot-quota", "token": "bot-quota-token", "limits": {"daily_quotas": {"tag/list": 1}}}
+    ctl.post(f"{P}/seed", json={"apps": [bot]}, headers=AUTH)
+    answers = [ctl.get("/api/v1/tag/list", params={"token": bot["token"]}).json()["errcode"] for _ in range(2)]
+    assert answers[0] == 0 and answers[1] != 0
+    usage = ctl.get(f"{P}/quotas", params={"app": "bot-quota"}, headers=AUTH).json()["usage"]
+    assert usage["tag/list"] == {"used": 1, "quota": 1}
+    other = ctl.get("/api/v1/tag/list", params={"token": BOT["token"]}).json()  # its preset has none
+    assert [other["errcode"], ctl.get("/api/v1/tag/list", params={"token": BOT["token"]}).json()["errcode"]] == [0, 0]
+
+
 def test_snapshot_is_json_with_bytes_as_base64(ctl: TestClient) -> None:
     token = wx_token(ctl)
     wx_call(ctl, "tags/members/batchtagging", token, {"openid_list": ["oF1"], "tagid": 100})

@@ -32,7 +32,7 @@ class ControlPlane:
         self.hints = AppHints()
         self.journal = Journal(self.hints)
         self.faults = Faults(self.hints)
-        self.quotas = DailyQuotas({name: d.daily_quotas for name, d in dialects.items()})
+        self.quotas = DailyQuotas()
         startup = [seed.load(p) for p in settings.seeds]
         self.id_seed = settings.id_seed or next((str(d["id_seed"]) for d in startup if "id_seed" in d), "")
         self.resetter = Resetter(service, dialects, startup, self._forget)

@@ -1,14 +1,14 @@
-"""Daily call quotas per app and API, counted on the emulator's clock, for the dialects whose
-record lists them (`Dialect.daily_quotas`).
+"""Daily call quotas per app and API, counted on the emulator's clock.
 
-The vendor counts calls per account per API per calendar day (Beijing time) and refuses them
-(LimitExceeded("quota"), rendered in the dialect's envelope) once the day's quota is used. Only calls whose caller proved the account are
-counted: a valid access_token, or the right AppSecret at `token` / `stable_token` (the intercept
-runs as a Service auth interceptor, see `Call.admit`); a stranger without them spends nothing.
-Only the dialect's own endpoints are counted, so the table holds at most apps x endpoints
-entries whatever paths clients send. Quotas come from, first to last: the control plane
-(`POST /_polytag/quotas`), the app's seed `limits: {daily_quotas: {api: n}}`, the dialect's
-`daily_quotas`.
+A vendor that counts calls per account per API per calendar day (Beijing time) declares the
+quotas in its limits preset (`daily_quotas: {api: n, "*": n}`) and renders the refusal
+(`LimitExceeded("quota")`) in its own envelope. Only calls whose caller proved the app are
+counted: a valid access token, or the right secret at a token endpoint (the intercept runs as a
+Service auth interceptor, see `Call.admit`); a stranger without them spends nothing. Only the
+dialect's own endpoints are counted, so the table holds at most apps x endpoints entries
+whatever paths clients send. Quotas come from, first to last: the control plane
+(`POST /_polytag/quotas`), the app's own limits (its preset, overridden by its seed's
+`limits: {daily_quotas: {api: n}}`).
 """
 
 from __future__ import annotations
@@ -24,12 +24,10 @@ from polytag.errors import LimitExceeded
 
 
 class DailyQuotas:
-    """Counters per (app, API, day); `intercept` is a Service auth interceptor for the calls of
-    dialects with daily quotas (`defaults`: each one's `Dialect.daily_quotas`, by name)."""
+    """Counters per (app, API, day); `intercept` is a Service auth interceptor."""
 
-    def __init__(self, defaults: Mapping[str, Mapping[str, int]] | None = None) -> None:
-        self.defaults = {name: table for name, table in (defaults or {}).items() if table}
-        self._apis: dict[str, frozenset[str]] = {}  # each dialect's endpoint paths, once seen
+    def __init__(self) -> None:
+        self._apis: dict[str, frozenset[str]] = {}  # dialect -> its endpoint paths, once seen
         self._used: dict[tuple[int, str], tuple[float, int]] = {}  # -> (day start, calls)
         self._overrides: dict[str, dict[str, int]] = {}  # app name -> {api: quota}
         self._quotas: dict[tuple[int, str], tuple[App, int | None]] = {}  # see `quota`
@@ -47,13 +45,10 @@ class DailyQuotas:
         return cap
 
     def _quota(self, app: App, api: str) -> int | None:
-        seeded = (app.config.get("limits") or {}).get("daily_quotas") or {}
-        for table in (self._overrides.get(app.name, {}), seeded, self.defaults.get(app.dialect, {})):
-            if api in table:
-                return int(table[api]) or None  # 0 = unlimited
-            if "*" in table:
-                return int(table["*"]) or None
-        return None
+        table, over = app.limits.daily_quotas, self._overrides.get(app.name)
+        if over:  # as a `limits:` override merges: one holding "*" decides every API
+            table = over if "*" in over else {**table, **over}
+        return app.limits.per_api(table, api)
 
     def set(self, app: str, quotas: Mapping[str, int]) -> None:
         with self._lock:
@@ -61,19 +56,22 @@ class DailyQuotas:
             self._quotas.clear()
 
     async def intercept(self, call: Call) -> BaseException | None:
-        """Count the call against its (authenticated) app: 45009 once the day's quota is used."""
-        app, api, name = call.app, call.endpoint.path, call.dialect.name
-        if app is None or name not in self.defaults:
+        """Count the call against its (authenticated) app: LimitExceeded("quota") once the day's
+        quota is used."""
+        app, api = call.app, call.endpoint.path
+        if app is None or (not app.limits.daily_quotas and app.name not in self._overrides):
             return None
-        apis = self._apis.get(name)
+        apis = self._apis.get(call.dialect.name)
         if apis is None:
-            apis = self._apis[name] = frozenset(ep.path for ep in call.dialect.endpoints)
+            apis = self._apis[call.dialect.name] = frozenset(ep.path for ep in call.dialect.endpoints)
         if api not in apis:  # never a key made of a client's path
             return None
         cap = self.quota(app, api)
         if cap is None:
             return None
-        today = day_start(call.service.clock.now())
+        return self._count(app, api, cap, day_start(call.service.clock.now()))
+
+    def _count(self, app: App, api: str, cap: int, today: float) -> BaseException | None:
         with self._lock:
             day, used = self._used.get((app.id, api), (today, 0))
             if day != today:  # a new day (or the clock moved back): the count starts again

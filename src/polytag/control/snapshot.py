@@ -57,10 +57,9 @@ def _in(value: Any) -> Any:
     return value
 
 
-def _select(rows: Rows, sql: str, params: Sequence[Any]) -> tuple[list[str], list[list[Any]]]:
-    cur = rows._exec(sql, params)
-    columns = [d[0] for d in cur.description]
-    return columns, [[_out(v) for v in r] for r in cur.fetchall()]
+def _select(rows: Rows, table: str, app_id: int) -> tuple[list[str], list[list[Any]]]:
+    columns, got = rows.app_rows(table, app_id)
+    return columns, [[_out(v) for v in r] for r in got]
 
 
 def dump(rows: Rows, apps: Sequence[App], scope: str, now: float, secrets: bool = False) -> dict[str, Any]:
@@ -68,14 +67,14 @@ def dump(rows: Rows, apps: Sequence[App], scope: str, now: float, secrets: bool 
     when `secrets` (an app's `secret` is then absent, a stable token's `reissue` empty)."""
     out = []
     for app in apps:
-        cols, got = _select(rows, "SELECT * FROM apps WHERE app_id = ?", (app.id,))
+        cols, got = _select(rows, "apps", app.id)
         if not got:
             continue
         hidden = () if secrets else SECRET_COLUMNS["apps"]
         record = {c: v for c, v in zip(cols, got[0], strict=True) if c != "app_id" and c not in hidden}
         tables = {}
         for table in app_tables():
-            tcols, trows = _select(rows, f"SELECT * FROM {table} WHERE app_id = ? ORDER BY 1, 2", (app.id,))
+            tcols, trows = _select(rows, table, app.id)
             if not secrets:
                 trows = _blanked(table, tcols, trows)
             tables[table] = {"columns": tcols, "rows": trows}
@@ -265,13 +264,11 @@ def load_app(tx: Tx, entry: Mapping[str, Any]) -> int:
         if table not in known:
             raise SnapshotError(f"unknown table {table!r}")
         columns, rows = _table(data)
-        present = _columns(tx, table)
+        present = set(tx.table_columns(table))
         keep = [i for i, c in enumerate(columns) if c in present]
         at = columns.index("app_id")
-        cols = [columns[i] for i in keep]
-        marks = ", ".join("?" for _ in cols)
         values = [[app_id if i == at else _in(r[i]) for i in keep] for r in rows]
-        tx._many(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})", values)
+        tx.insert_rows(table, [columns[i] for i in keep], values)
     return app_id
 
 
@@ -291,39 +288,34 @@ def restore_in_place(tx: Tx, app_id: int, entry: Mapping[str, Any]) -> None:
     for table in app_tables():
         if table == "subjects":
             continue
-        tx._run(f"DELETE FROM {table} WHERE app_id = ?", (app_id,))
+        tx.delete_app_table_rows(table, app_id)
         if table in tables:
             columns, rows = _table(tables[table])
             at = columns.index("app_id")
             seq = columns.index("seq") if table == "membership_log" else -1
-            marks = ", ".join("?" for _ in columns)
-            tx._many(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
-                     [[app_id if i == at else (v + shift if i == seq else _in(v)) for i, v in enumerate(r)]
-                      for r in rows])
-    columns, rows = _table(tables.get("subjects") or {"columns": ["app_id", "ord"], "rows": []})
-    n = len(rows)
-    tx._run("DELETE FROM subjects WHERE app_id = ? AND ord >= ?", (app_id, n))
+            tx.insert_rows(table, columns, [[app_id if i == at else (v + shift if i == seq else _in(v))
+                                             for i, v in enumerate(r)] for r in rows])
+    _restore_subjects(tx, app_id, tables.get("subjects") or {"columns": ["app_id", "ord"], "rows": []})
+    record = {c: _in(v) for c, v in dict(entry["app"]).items() if c not in ("app_id", "name")}
+    record["mseq"] = int(record.get("mseq") or 0) + shift
+    record["folded_seq"] = int(record.get("folded_seq") or 0) + shift
+    tx.update_app_record(app_id, record)
+
+
+def _restore_subjects(tx: Tx, app_id: int, data: Any) -> None:
+    """Subjects past the snapshot's are removed; the others updated where they differ."""
+    columns, rows = _table(data)
+    tx.delete_subjects_from(app_id, len(rows))
     mutable = [c for c in columns if c not in ("app_id", "ord", "ext_id")]
     if mutable and rows:
         idx = [columns.index(c) for c in mutable]
         shapes = {tuple(r[i] for i in idx) for r in rows}
-        sets = ", ".join(f"{c} = ?" for c in mutable)
-        differs = " OR ".join(f"{c} IS NOT ?" for c in mutable)
         if len(shapes) == 1:  # seeded subjects all look alike: one statement
             (shape,) = shapes
-            values = [_in(v) for v in shape]
-            tx._run(f"UPDATE subjects SET {sets} WHERE app_id = ? AND ({differs})", (*values, app_id, *values))
+            tx.set_every_subject(app_id, dict(zip(mutable, [_in(v) for v in shape], strict=True)))
         else:
             o = columns.index("ord")
-            tx._many(f"UPDATE subjects SET {sets} WHERE app_id = ? AND ord = ?",
-                     [[_in(r[i]) for i in idx] + [app_id, r[o]] for r in rows])
-    record = {c: _in(v) for c, v in dict(entry["app"]).items() if c not in ("app_id", "name")}
-    record["mseq"] = int(record.get("mseq") or 0) + shift
-    record["folded_seq"] = int(record.get("folded_seq") or 0) + shift
-    present = _columns(tx, "apps")
-    cols = [c for c in record if c in present]
-    tx._run(f"UPDATE apps SET {', '.join(f'{c} = ?' for c in cols)} WHERE app_id = ?",
-            (*[record[c] for c in cols], app_id))
+            tx.set_subjects(app_id, mutable, [(r[o], [_in(r[i]) for i in idx]) for r in rows])
 
 
 def _table(data: Any) -> tuple[list[str], list[list[Any]]]:
@@ -337,15 +329,6 @@ def _table(data: Any) -> tuple[list[str], list[list[Any]]]:
     return [str(c) for c in columns], rows
 
 
-def _columns(rows: Rows, table: str) -> set[str]:
-    """The table's columns in this database (a newer schema may have added or dropped some)."""
-    return {d[0] for d in rows._exec(f"SELECT * FROM {table} WHERE 1 = 0").description}
-
-
 def _insert_app(tx: Tx, record: Mapping[str, Any]) -> int:
-    present = _columns(tx, "apps")
-    cols = [c for c in record if c in present]
-    sql = f"INSERT INTO apps ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
-    row = tx._one(sql + " RETURNING app_id", [_in(record[c]) for c in cols])
-    assert row is not None
-    return int(row[0])
+    present = set(tx.table_columns("apps"))  # a newer schema may have added or dropped some
+    return tx.insert_app_record({c: _in(v) for c, v in record.items() if c in present})

@@ -41,27 +41,28 @@ class Accounts:
         return found[ext], bool(row[2]), json.loads(str(row[6]) or "{}")
 
     # writes -----------------------------------------------------------------
-    def check_id(self, user_id: object) -> str:
+    def check_id(self, app: App, user_id: object) -> str:
         if not isinstance(user_id, str) or not user_id:
             raise Invalid("UserID", "empty" if user_id == "" else "type", user_id)
-        if len(user_id.encode("utf-8")) > ID_MAX_BYTES:
+        cap = app.limits.account_id_max_bytes
+        if cap is not None and len(user_id.encode("utf-8")) > cap:
             raise Invalid("UserID", "too_long", user_id)
         return user_id
 
     def import_one(self, tx: Tx, app: App, user_id: object, profile: Mapping[str, str] | None = None) -> int:
         """Import (or re-import, updating the profile) one account; all checks before any change."""
-        ext = self.check_id(user_id)
+        ext = self.check_id(app, user_id)
+        cap = app.limits.profile_max_bytes
         for k, v in (profile or {}).items():
-            if len(v.encode("utf-8")) > PROFILE_MAX_BYTES:
+            if cap is not None and len(v.encode("utf-8")) > cap:
                 raise Invalid(k, "too_long", v)
         now = self.clock.now()
         state = self._state(tx, app, ext)
         if state is None or not state[1]:
             self._check_room(tx, app)
-        if state is not None and not state[1]:
-            cooldown = float(app.config.get("reimport_cooldown", REIMPORT_COOLDOWN))
-            if now - float(state[2].get("deleted_at", 0)) < cooldown:
-                raise Conflict("deleted_account", ext)
+        deleted_at = float(state[2].get("deleted_at", 0)) if state is not None and not state[1] else None
+        if deleted_at is not None and now - deleted_at < app.limits.reimport_cooldown:
+            raise Conflict("deleted_account", ext)
         if state is None:
             (ord_,) = self.subjects.create(tx, app, [ext], int(now))
             props: dict[str, Any] = {}
@@ -72,9 +73,9 @@ class Accounts:
         return ord_
 
     def _check_room(self, tx: Tx, app: App) -> None:
-        cap = app.config.get("max_accounts")
-        if cap is not None and tx.count_subjects(app.id) + 1 > int(cap):
-            raise LimitExceeded("accounts_per_app", tx.count_subjects(app.id) + 1, int(cap))
+        cap = app.limits.max_accounts
+        if cap is not None and tx.count_subjects(app.id) + 1 > cap:
+            raise LimitExceeded("accounts_per_app", tx.count_subjects(app.id) + 1, cap)
 
     def delete_one(self, tx: Tx, app: App, user_id: str) -> bool:
         """Delete an imported account with its tags and attributes; False if it was not imported."""

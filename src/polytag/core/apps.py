@@ -8,11 +8,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from polytag.core.fresh import Fresh
-from polytag.core.limits import NATIVE, Limits
+from polytag.core.limits import NATIVE, SPECS, Limits
 from polytag.core.models import App
 from polytag.errors import Conflict, NotFound
 from polytag.store import Store, Tx
 from polytag.store.rows import Rows
+
+
+def stored_limits(cfg: Mapping[str, Any]) -> Any:
+    """The limit overrides a stored config holds: its `limits:`, and any limit an older version
+    kept at the config's top level (`rate_limits`, `max_accounts`, ...), `limits:` winning."""
+    inner = cfg.get("limits")
+    older = {k: cfg[k] for k in SPECS if k in cfg}
+    if not older or (inner is not None and not isinstance(inner, Mapping)):
+        return inner
+    return {**older, **(inner or {})}
 
 
 class Apps:
@@ -26,7 +36,7 @@ class Apps:
     def _app(self, row: tuple[Any, ...]) -> App:
         app_id, dialect, name, _hash, _secret, config, created = row
         cfg = json.loads(config or "{}")
-        limits = self.presets.get(dialect, Limits()).with_overrides(cfg.get("limits"))
+        limits = self.presets.get(dialect, Limits()).with_overrides(stored_limits(cfg), strict=False)
         return App(id=app_id, dialect=dialect, name=name, limits=limits, config=cfg, created_at=created)
 
     def of_row(self, row: tuple[Any, ...]) -> App:

@@ -37,7 +37,7 @@ class Attributes:
         self.subjects = subjects
 
     def _max(self, app: App) -> int:
-        return int(app.config.get("attr_max_bytes", MAX_BYTES))
+        return app.limits.attr_max_bytes
 
     # names ------------------------------------------------------------------
     def names(self, app: App, rows: Rows | None = None) -> dict[int, str]:
@@ -51,7 +51,7 @@ class Attributes:
 
     def set_names(self, tx: Tx, app: App, names: Mapping[str, object]) -> None:
         """Name the given slots (others keep theirs); names stay unique within the app."""
-        slots = int(app.config.get("attr_slots", SLOTS))
+        slots = app.limits.attr_slots
         merged = self.names(app, tx)
         for key, name in names.items():
             # ASCII digits, no leading zero, a handful of them: int() never sees "²" or 5,000 digits

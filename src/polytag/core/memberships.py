@@ -100,7 +100,7 @@ class Memberships:
         while True:
             with rows.snapshot():
                 folded = self._folded(rows, app_id)
-                tag_ords = [t for (t,) in rows._all("SELECT ord FROM tags WHERE app_id = ?", (app_id,))]
+                tag_ords = rows.tag_ords(app_id)
                 log = rows.log_after(app_id, folded)
                 if self._folded(rows, app_id) == folded:
                     break

@@ -27,7 +27,6 @@ from polytag.store import Store, Tx
 
 DEDUP_SECONDS = 7 * 86400
 MAX_LIFETIME = 604800
-DEFAULTS = {"push_per_day": 100, "push_min_interval": 1.0}
 
 
 @dataclass(frozen=True)
@@ -115,21 +114,21 @@ class Pushes:
         """Validate and resolve the audience now; the returned op records the task (or finds it)."""
         self.check(app, cond, lifetime)
         members = self.audience(app, cond)
-        cfg = {k: app.config.get(k, v) for k, v in DEFAULTS.items()}
+        limits = app.limits
 
         def op(tx: Tx) -> str:
             now = self.clock.now()
             same = tx.push_by_random(app.id, msg_random, now - DEDUP_SECONDS)
             if same is not None:
                 return str(same[0])
-            if not app.config.get("push_enabled", True):
+            if not limits.push_enabled:
                 raise Forbidden("push_disabled")
             last = tx.last_push_at(app.id)
-            if last is not None and now - last < float(cfg["push_min_interval"]):
+            if last is not None and now - last < limits.push_min_interval:
                 raise LimitExceeded("push_interval", 1, 0)
-            per_day = int(cfg["push_per_day"])
-            done = tx.count_pushes_since(app.id, day_start(now))
-            if done >= per_day:
+            per_day = limits.push_per_day
+            done = tx.count_pushes_since(app.id, day_start(now)) if per_day is not None else 0
+            if per_day is not None and done >= per_day:
                 raise LimitExceeded("pushes_per_day", done + 1, per_day)
             task_id = random_hex(16)
             tx.insert_push(app.id, task_id, msg_random, now, json.dumps(cond.to_json(), ensure_ascii=False),

@@ -13,8 +13,6 @@ from polytag.core.clock import Clock
 from polytag.core.models import App
 from polytag.errors import LimitExceeded
 
-DEFAULT_PER_SECOND = 100
-
 
 def day_start(now: float, utc_offset_hours: float = 8.0) -> float:
     """Start of the calendar day containing `now` in the given zone (vendors in China: UTC+8)."""
@@ -22,11 +20,9 @@ def day_start(now: float, utc_offset_hours: float = 8.0) -> float:
     return (now + shift) // 86400 * 86400 - shift
 
 
-def per_second_limit(app: App, api: str, default: int = DEFAULT_PER_SECOND) -> int | None:
-    """The app's limit for `api`: config `rate_limits` {api: n} or {"*": n}; 0 or None = off."""
-    conf = app.config.get("rate_limits") or {}
-    value = conf.get(api, conf.get("*", default))
-    return int(value) if value else None
+def per_second_limit(app: App, api: str) -> int | None:
+    """The app's limit for `api`: its `rate_limits` {api: n} or {"*": n}; 0 or absent = off."""
+    return app.limits.per_api(app.limits.rate_limits, api)
 
 
 class Quotas:
@@ -35,9 +31,9 @@ class Quotas:
         self._calls: dict[tuple[int, str], deque[float]] = {}
         self._lock = threading.Lock()
 
-    def hit(self, app: App, api: str, default: int = DEFAULT_PER_SECOND) -> None:
+    def hit(self, app: App, api: str) -> None:
         """Count one call of `api`; LimitExceeded("rate") if the last second already had the limit."""
-        limit = per_second_limit(app, api, default)
+        limit = per_second_limit(app, api)
         if limit is None:
             return
         now = self.clock.now()

@@ -142,8 +142,9 @@ class Service:
         items = [r[1] for r in rows.blacklist_page(app.id, after_ord, limit)]
         return Page(items, items[-1] if items else None, rows.count_blacklisted(app.id))
 
-    def update_remark(self, tx: Tx, app: App, ext_id: str, remark: str, max_chars: int) -> None:
-        if len(remark) > max_chars:
+    def update_remark(self, tx: Tx, app: App, ext_id: str, remark: str) -> None:
+        max_chars = app.limits.remark_max
+        if max_chars is not None and len(remark) > max_chars:
             raise Invalid("remark", "too_long", remark)
         (ord_,) = self.subjects.resolve(app, [ext_id], tx)
         tx.set_subject_fields(app.id, ord_, remark=remark)

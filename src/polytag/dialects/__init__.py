@@ -158,8 +158,6 @@ class Dialect:
     parts: PartsFactory | None = None
     # the app a call names before it is authenticated (the control plane's faults, quotas, journal)
     app_hint: Callable[[Call], App | None] = no_hint
-    # calls per day by API (`*`: the rest) the control plane counts per app; empty: none
-    daily_quotas: Mapping[str, int] = field(default_factory=dict)
     # the vendor's error codes (errors.py's table): what a fault may inject
     codes: Mapping[int, Any] = field(default_factory=dict)
     # the vendor code an answer carries (metrics, request log, journal)

@@ -129,6 +129,15 @@ def test_oversize_body_90056(call: Caller) -> None:
     assert r["ErrorCode"] == 90056
 
 
+def test_the_body_cap_is_the_apps_typed_limit(seeded: Any, call: Caller, service: Service) -> None:
+    seeded({"apps": [app_entry(limits={"push_body_max": 200})]})
+    assert push(call, service, 1)["ErrorCode"] == 0  # a body of well under 200 bytes
+    assert push(call, service, 2, From_Account="x" * 200)["ErrorCode"] == 90056
+    seeded({"apps": [app_entry(limits={"push_body_max": None})]})  # null: no cap
+    big = [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "x" * 11000}}]
+    assert push(call, service, 3, MsgBody=big)["ErrorCode"] == 0
+
+
 def test_cli_unknown_app(service: Service) -> None:
     out = CliRunner().invoke(main, ["pushes", "--app", "nope", "--db", service.store.url])
     assert out.exit_code != 0 and "no app" in out.output

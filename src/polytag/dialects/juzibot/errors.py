@@ -9,7 +9,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from polytag.dialects import Call, VendorError
+from polytag.dialects import Call, Endpoint, VendorError
+from polytag.dialects._body import BodyField
 from polytag.dialects._wire import BadJSON
 from polytag.errors import Conflict, Forbidden, Invalid, LimitExceeded, NotFound, Unauthorized
 
@@ -42,6 +43,14 @@ MESSAGES: dict[int, tuple[str, str]] = {
 SYSTEM_ERROR = 50000
 
 
+def wrong_method(ep: Endpoint) -> VendorError:
+    return VendorError(43001 if "GET" in ep.methods else 43002)
+
+
+def unknown_path(path: str) -> VendorError:
+    return VendorError(40066, path)
+
+
 def new_rid() -> str:
     """Our own request marker (x-request-id only: JuziBot's errmsg carries none)."""
     return uuid.uuid4().hex
@@ -56,7 +65,11 @@ def code_for(exc: BaseException) -> int:
     match exc:
         case VendorError(code=code) if code in MESSAGES:
             return code
-        case BadJSON():
+        case BadJSON():  # an empty body too
+            return 47001
+        case BodyField(reason="missing"):
+            return 40058
+        case BodyField():  # a field of the wrong type, whatever its name
             return 47001
         case Invalid(field="group_name", reason="too_long"):
             return -3

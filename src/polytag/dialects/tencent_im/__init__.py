@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from polytag.core.ids import generated_ext_ids
-from polytag.core.limits import Limits
+from polytag.core.limits import Limits, check_limits
 from polytag.core.models import App
 from polytag.core.service import Service
-from polytag.dialects import Console, Dialect, VendorError
+from polytag.dialects import Console, Dialect
 from polytag.dialects.tencent_im import auth, commands, errors, parts, routes, timpush
+from polytag.errors import Invalid
 from polytag.store import Tx
 
 LIMITS = Limits(
@@ -20,11 +21,30 @@ LIMITS = Limits(
     tag_name_max=50,        # 90020: 50 bytes
     tag_name_unit="bytes",
     batch={"accounts": 100, "tags_per_request": 10, "condition_tags": 10},  # 90018, 90032
+    # calls per second by API (spec B2/B4)
+    rate_limits={"*": 100, "im_open_login_svc/account_import": 200},
+    account_id_max_bytes=32,        # UserID <= 32 bytes (spec B4)
+    profile_max_bytes=500,          # Nick / FaceUrl (40601)
+    reimport_cooldown=90 * 86400,   # "deleted UserID cannot be re-imported within 3 months" (70399)
+    attr_slots=10,                  # attribute names "0".."9"
+    attr_max_bytes=50,              # attribute names and values: 50 bytes
+    push_per_day=100,               # 90047
+    push_min_interval=1.0,          # 90024
+    push_body_max=10 * 1024,        # 90056: "The request body exceeds 10 KB."
 )
 
-# seed keys copied into the app's config (everything the dialect reads from it)
-CONFIG_KEYS = ("rate_limits", "push_per_day", "push_min_interval", "push_enabled", "reimport_cooldown",
-               "max_accounts", "attr_slots", "attr_max_bytes", "limits")
+# limits a seed entry may also give at its top level (an older form of `limits:`)
+TOP_LEVEL_LIMITS = ("rate_limits", "push_per_day", "push_min_interval", "push_enabled", "reimport_cooldown",
+                    "max_accounts", "attr_slots", "attr_max_bytes")
+
+
+def _limits(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The entry's limit overrides, typed and in range (Invalid naming the key otherwise)."""
+    given = {k: entry[k] for k in TOP_LEVEL_LIMITS if k in entry}
+    inner = entry.get("limits")
+    if inner is not None and not isinstance(inner, Mapping):
+        raise Invalid("limits", "type", None, "limits must be an object")
+    return check_limits({**given, **(inner or {})})
 
 
 def seed_app(service: Service, entry: Mapping[str, Any]) -> App:
@@ -35,7 +55,8 @@ def seed_app(service: Service, entry: Mapping[str, Any]) -> App:
     accounts = entry.get("accounts") or []
     if isinstance(accounts, Mapping):
         accounts = generated_ext_ids(f"tencent_im:{sdkappid}", int(accounts.get("generate", 0)), "u", 24)
-    config = {"admins": admins, **{k: entry[k] for k in CONFIG_KEYS if k in entry}}
+    limits = _limits(entry)
+    config = {"admins": admins, **({"limits": limits} if limits else {})}
 
     def op(tx: Tx) -> App:
         now = service.clock.now()
@@ -57,8 +78,8 @@ DIALECT = Dialect(
     limits=LIMITS,
     authenticate=auth.authenticate,
     render_error=errors.render,
-    wrong_method=lambda ep: VendorError(60002, "POST only"),
-    unknown_path=lambda path: VendorError(60009, path),
+    wrong_method=errors.wrong_method,
+    unknown_path=errors.unknown_path,
     seed_app=seed_app,
     new_rid=errors.new_rid,
     codes=errors.MESSAGES,

@@ -68,12 +68,9 @@ async def authenticate(call: Call) -> App:
     if identifier not in admins(app):
         raise Forbidden("not_admin", identifier)
     api = call.endpoint.path
-    im(call.service).quotas.hit(app, api, RATE_DEFAULTS.get(api, 100))
+    im(call.service).quotas.hit(app, api)
     return app
 
-
-# calls per second by API (spec B2/B4); an app overrides them with config `rate_limits`
-RATE_DEFAULTS = {"im_open_login_svc/account_import": 200}
 
 
 def app_hint(call: Call) -> App | None:

@@ -1,7 +1,8 @@
-"""Reading IM request bodies: one JSON object; a missing or mistyped field is Invalid(field, ...).
+"""Reading IM request bodies over the shared reader: fields are required unless said otherwise.
 
-The renderer turns Invalid into the family's "bad body" code (90001 for `all_member_push`,
-70402 for the account APIs) unless the field has its own documented code (MsgRandom: 90005).
+The renderer turns the shared reader's errors into the family's "bad body" code (90001 for
+`all_member_push`, 70402 for the account APIs) unless the field has its own documented code
+(MsgRandom: 90005).
 """
 
 from __future__ import annotations
@@ -9,82 +10,44 @@ from __future__ import annotations
 from typing import Any
 
 from polytag.dialects import Call
-from polytag.dialects._wire import BadJSON, loads
-from polytag.errors import Invalid
+from polytag.dialects import _body as shared
 
-UINT32_MAX = 4294967295
+UINT32 = (0, 4294967295)
 
 
 def json_body(call: Call) -> dict[str, Any]:
     """The body as an object; APIs without parameters still need `{}` (spec B1)."""
-    if not call.body.strip():
-        raise BadJSON("empty body")
-    obj = loads(call.body)
-    if not isinstance(obj, dict):
-        raise Invalid("body", "type", obj)
-    return obj
-
-
-def _get(d: dict[str, Any], key: str, required: bool) -> Any:
-    if key not in d or d[key] is None:
-        if required:
-            raise Invalid(key, "missing")
-        return None
-    return d[key]
+    return shared.object_body(call.body)
 
 
 def string(d: dict[str, Any], key: str, required: bool = True) -> str:
-    v = _get(d, key, required)
-    if v is None:
-        return ""
-    if not isinstance(v, str):
-        raise Invalid(key, "type", v)
-    return v
+    return shared.string(d, key, required) or ""
 
 
 def strings(d: dict[str, Any], key: str, required: bool = True) -> list[str]:
-    v = _get(d, key, required)
-    if v is None:
-        return []
-    if not isinstance(v, list) or not all(isinstance(s, str) for s in v):
-        raise Invalid(key, "type", v)
-    return v
+    return shared.strings(d, key, required) or []
 
 
 def objects(d: dict[str, Any], key: str, required: bool = True) -> list[dict[str, Any]]:
-    v = _get(d, key, required)
-    if v is None:
-        return []
-    if not isinstance(v, list) or not all(isinstance(s, dict) for s in v):
-        raise Invalid(key, "type", v)
-    return v
+    return shared.objects(d, key, required) or []
 
 
 def mapping(d: dict[str, Any], key: str, required: bool = True) -> dict[str, Any]:
-    v = _get(d, key, required)
-    if v is None:
-        return {}
-    if not isinstance(v, dict):
-        raise Invalid(key, "type", v)
-    return v
+    return shared.mapping(d, key, required) or {}
 
 
 def text_map(d: dict[str, Any], key: str, required: bool = True) -> dict[str, str]:
     """An object of string values (attribute names or values)."""
     v = mapping(d, key, required)
     if not all(isinstance(x, str) for x in v.values()):
-        raise Invalid(key, "type", v)
+        raise shared.BodyField(key, "type", v, "an object of strings")
     return v
 
 
 def uint32(d: dict[str, Any], key: str, required: bool = True, default: int = 0) -> int:
     """An integer field in 0..2^32-1; a bool, float or string is the field's own error."""
-    v = _get(d, key, required)
-    if v is None:
-        return default
-    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= UINT32_MAX:
-        raise Invalid(key, "type", v)
-    return v
+    n = shared.integer(d, key, required, bounds=UINT32)
+    return default if n is None else n
 
 
 def user_items(d: dict[str, Any], key: str, inner: str, kind: str) -> list[tuple[str, Any]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from polytag.dialects import Call, VendorError
+from polytag.dialects import Call, Endpoint, VendorError
 from polytag.dialects._wire import BadJSON
 from polytag.errors import Conflict, Forbidden, Invalid, LimitExceeded, NotFound, Unauthorized
 
@@ -60,6 +60,23 @@ MESSAGES: dict[int, tuple[str, str]] = {
 }
 
 
+NOT_IMPORTED = 70107
+
+
+def wrong_method(ep: Endpoint) -> VendorError:
+    return VendorError(60002, "POST only")
+
+
+def unknown_path(path: str) -> VendorError:
+    return VendorError(60009, path)
+
+
+def result_item(found: bool, **tail: Any) -> dict[str, Any]:
+    """One item of an account API's ResultItem: OK, or "not imported"."""
+    code = 0 if found else NOT_IMPORTED
+    return {"ResultCode": code, "ResultInfo": MESSAGES[code][0] if code else "", **tail}
+
+
 def new_rid() -> str:
     return secrets.token_hex(8)
 
@@ -85,7 +102,7 @@ _PUSH_FIELDS = {"MsgRandom": 90005, "MsgLifeTime": 90026, "attribute": 90033}
 _LIMITS = {
     "rate": 60007, "push_interval": 90024, "pushes_per_day": 90047, "batch:tags_per_request": 90032,
     "batch:condition_tags": 90032, "tags_per_subject": 90032, "tags_per_app": 90032,
-    "accounts_per_app": 70398,
+    "accounts_per_app": 70398, "push_body_bytes": 90056,
 }
 
 

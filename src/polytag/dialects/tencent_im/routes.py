@@ -9,14 +9,13 @@ from typing import Any
 
 from polytag.core.models import App
 from polytag.core.pushes import Condition
-from polytag.dialects import Call, Endpoint, VendorError
+from polytag.dialects import Call, Endpoint
 from polytag.dialects.tencent_im import body
-from polytag.dialects.tencent_im.errors import MESSAGES, PUSH_FAMILY, envelope
+from polytag.dialects.tencent_im.errors import PUSH_FAMILY, envelope, result_item
 from polytag.dialects.tencent_im.parts import im
+from polytag.errors import LimitExceeded
 
 ACCOUNTS = "im_open_login_svc"
-PUSH_BODY_MAX = 10 * 1024  # 90056
-NOT_IMPORTED = 70107
 
 
 def _app(call: Call) -> App:
@@ -104,8 +103,9 @@ def _condition(b: dict[str, Any]) -> Condition:
 
 
 async def im_push(call: Call) -> dict[str, Any]:
-    if len(call.body) > PUSH_BODY_MAX:
-        raise VendorError(90056)
+    cap = _app(call).limits.push_body_max
+    if cap is not None and len(call.body) > cap:
+        raise LimitExceeded("push_body_bytes", len(call.body), cap)
     b = body.json_body(call)
     msg_random = body.uint32(b, "MsgRandom")
     lifetime = body.uint32(b, "MsgLifeTime", required=False)
@@ -146,12 +146,7 @@ async def account_delete(call: Call) -> dict[str, Any]:
     ids = [body.string(i, "UserID") for i in body.objects(body.json_body(call), "DeleteItem")]
     svc, app = call.service, _app(call)
     done = await svc.write(lambda tx: im(svc).accounts.delete_many(tx, app, ids), app=app)
-    return ok_accounts(ResultItem=[_result(d, {"UserID": i}) for i, d in zip(ids, done, strict=True)])
-
-
-def _result(found: bool, tail: dict[str, Any]) -> dict[str, Any]:
-    code = 0 if found else NOT_IMPORTED
-    return {"ResultCode": code, "ResultInfo": MESSAGES[code][0] if code else "", **tail}
+    return ok_accounts(ResultItem=[result_item(d, UserID=i) for i, d in zip(ids, done, strict=True)])
 
 
 async def account_check(call: Call) -> dict[str, Any]:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from polytag.core.im import im
 from polytag.core.models import App
 from polytag.core.pushes import Condition
-from polytag.dialects import Call, Endpoint, VendorError
+from polytag.dialects import Call, Endpoint
 from polytag.dialects.tencent_im import body, routes
 from polytag.dialects.tencent_im.errors import TIMPUSH_FAMILY
-from polytag.errors import Invalid
+from polytag.dialects.tencent_im.parts import im
+from polytag.errors import Invalid, LimitExceeded
 
 FLAGS = (0, 1)
 
@@ -76,8 +76,9 @@ def _condition(b: dict[str, Any]) -> Condition:
 
 async def push(call: Call) -> dict[str, Any]:
     """As `im_push`; `MsgBody` is optional here (the doc's samples push `OfflinePushInfo` alone)."""
-    if len(call.body) > routes.PUSH_BODY_MAX:
-        raise VendorError(90056)
+    cap = routes._app(call).limits.push_body_max
+    if cap is not None and len(call.body) > cap:
+        raise LimitExceeded("push_body_bytes", len(call.body), cap)
     b = body.json_body(call)
     msg_random = body.uint32(b, "MsgRandom")
     lifetime = body.uint32(b, "MsgLifeTime", required=False)

@@ -10,7 +10,7 @@ from polytag.core.ids import generated_ext_ids
 from polytag.core.limits import Limits
 from polytag.core.models import App
 from polytag.core.service import Service
-from polytag.dialects import Console, Dialect, Endpoint, VendorError
+from polytag.dialects import Console, Dialect, Endpoint
 from polytag.dialects.wechat import auth, errors, routes
 from polytag.store import Tx
 
@@ -27,16 +27,17 @@ LIMITS = Limits(
     sends_per_period=4,                # 45028: a service account's 4 mass sends a calendar month
     send_period="month",               #   (a subscription account: {sends_per_period: 1, send_period: day})
     send_key_max=64,                   # 45067: clientmsgid up to 64 bytes
+    remark_max=30,               # user/info/updateremark: 30 characters
+    token_refresh_per_day=20,    # stable_token force_refresh: 20 a day (45009) ...
+    token_refresh_gap=30.0,      # ... at least 30 s apart (45011)
+    # 45009: the public "接口频率限制" table for a verified account (stable_token: 500,000 a day,
+    # spec A2); `*` covers the rest (our choice)
+    daily_quotas={
+        "token": 2000, "stable_token": 500_000, "user/get": 500_000, "user/info": 5_000_000,
+        "user/info/batchget": 5_000_000, "user/info/updateremark": 10_000, "*": 100_000,
+    },
 )
 
-# the public "接口频率限制" table for a verified account (stable_token: 500,000 a day, spec A2);
-# `*` covers the rest (our choice); 45009 once the day's quota is used (polytag.control.quotas)
-DAILY_QUOTAS: dict[str, int] = {
-    "token": 2000, "stable_token": 500_000, "user/get": 500_000, "user/info": 5_000_000,
-    "user/info/batchget": 5_000_000, "user/info/updateremark": 10_000, "*": 100_000,
-}
-
-WRONG_SECRET_CODES = (40125, 40001)
 APP_CONFIG = {"id_scheme": "numeric", "id_base": 99, "reserved_tags": ["0", "1", "2"]}
 
 
@@ -55,8 +56,7 @@ def _followers(items: Any) -> tuple[list[str], dict[str, str]]:
 
 def seed_app(service: Service, entry: Mapping[str, Any]) -> App:
     """`{dialect: wechat, appid, secret, followers: [openid | {openid, language}, ..] | {generate: N},
-    tags: [{name}],
-    limits: {..}, wrong_secret_code: 40125 | 40001}`."""
+    tags: [{name}], limits: {..}, wrong_secret_code: one of errors.WRONG_SECRET_CODES}`."""
     appid, secret = str(entry["appid"]), str(entry["secret"])
     followers = entry.get("followers") or []
     if isinstance(followers, Mapping):
@@ -67,8 +67,8 @@ def seed_app(service: Service, entry: Mapping[str, Any]) -> App:
         config[routes.LANGUAGES] = languages
     if "wrong_secret_code" in entry:  # which code a wrong secret gets at token time (spec A2: 40001 or 40125)
         code = int(entry["wrong_secret_code"])
-        if code not in WRONG_SECRET_CODES:
-            raise ValueError(f"wrong_secret_code must be one of {WRONG_SECRET_CODES}, not {code}")
+        if code not in errors.WRONG_SECRET_CODES:
+            raise ValueError(f"wrong_secret_code must be one of {errors.WRONG_SECRET_CODES}, not {code}")
         config["wrong_secret_code"] = code
     names = [str(t["name"] if isinstance(t, Mapping) else t) for t in entry.get("tags") or []]
 
@@ -96,14 +96,13 @@ DIALECT = Dialect(
     limits=LIMITS,
     authenticate=auth.authenticate,
     render_error=errors.render,
-    wrong_method=lambda ep: VendorError(43002 if "POST" in ep.methods else 43001),  # user/tag/get: POST now
-    unknown_path=lambda path: VendorError(40066, path),
+    wrong_method=errors.wrong_method,
+    unknown_path=errors.unknown_path,
     seed_app=seed_app,
     new_rid=errors.new_rid,
     codes=errors.MESSAGES,
     content_type="application/json; encoding=utf-8",
     app_hint=auth.app_hint,
-    daily_quotas=DAILY_QUOTAS,
     fixture_entry=fixture_entry,
     seed_keys=("appid", "secret"),
     testing="polytag.dialects.wechat.testing",

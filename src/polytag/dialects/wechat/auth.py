@@ -14,16 +14,14 @@ from typing import Any
 from polytag.core.ids import token_hash as secret_hash  # one SHA-256 rule for every stored secret
 from polytag.core.models import App
 from polytag.core.service import Service
-from polytag.dialects import Call, VendorError
-from polytag.dialects.wechat import body
+from polytag.dialects import Call
+from polytag.dialects.wechat import body, errors
 from polytag.errors import LimitExceeded, NotFound, Unauthorized
 from polytag.store import Tx
 
 TOKEN_TTL = 7200
 OVERLAP = 300
 KIND_TTL = {"token": TOKEN_TTL, "stable": TOKEN_TTL}
-FORCE_PER_DAY = 20
-FORCE_MIN_GAP = 30
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{16,512}$")
 DIALECT_NAME = "wechat"
 
@@ -69,27 +67,28 @@ def _body_field(body: bytes, key: str) -> str | None:
 
 
 def _verify(svc: Service, appid: str, secret: str) -> App:
-    """The app for appid+secret, in the vendor's order: 41002, 41004, 40013, 40125."""
+    """The app for appid+secret, in the vendor's order: appid missing, secret missing, unknown
+    appid, wrong secret."""
     if not appid:
-        raise VendorError(41002)
+        raise errors.appid_missing()
     if not secret:
-        raise VendorError(41004)
+        raise errors.secret_missing()
     try:
         app = svc.apps.get(appid)
     except NotFound:
-        raise VendorError(40013) from None
+        raise errors.invalid_appid() from None
     if app.dialect != DIALECT_NAME:
-        raise VendorError(40013)
+        raise errors.invalid_appid()
     stored, _ = svc.apps.secret_of(app)
     if not hmac.compare_digest(stored, secret_hash(secret)):
-        raise VendorError(int(app.config.get("wrong_secret_code", 40125)))
+        raise errors.wrong_secret(app)
     return app
 
 
 async def token(call: Call) -> dict[str, Any]:
     """GET cgi-bin/token?grant_type=client_credential&appid=&secret= : a new token every call."""
     if body.query(call, "grant_type") != "client_credential":
-        raise VendorError(40002)
+        raise errors.invalid_grant_type()
     app = _verify(call.service, body.query(call, "appid"), body.query(call, "secret"))
     await call.admit(app)  # the right secret: from here the call counts against the app's quota
     issued = await call.service.write(lambda tx: call.service.tokens.issue(tx, app.id, "token", TOKEN_TTL, OVERLAP), app=app)
@@ -100,11 +99,11 @@ async def stable_token(call: Call) -> dict[str, Any]:
     """POST cgi-bin/stable_token: the same token while it has > 5 min left; force_refresh rolls it."""
     b = body.json_body(call)
     if body.string(b, "grant_type") != "client_credential":
-        raise VendorError(40002)
+        raise errors.invalid_grant_type()
     force = b.get("force_refresh")
     force = False if force is None else force  # null = absent, as for every other field
     if not isinstance(force, bool):
-        raise VendorError(body.DATA_FORMAT_ERROR)
+        raise errors.data_format("force_refresh is not a boolean")
     svc = call.service
     app = _verify(svc, body.string(b, "appid"), body.string(b, "secret"))
     await call.admit(app)
@@ -112,11 +111,12 @@ async def stable_token(call: Call) -> dict[str, Any]:
     def op(tx: Tx) -> tuple[str, int]:
         now = svc.clock.now()
         if force:
-            if tx.count_tokens_since(app.id, "stable_force", now - 86400) >= FORCE_PER_DAY:
-                raise LimitExceeded("quota", FORCE_PER_DAY + 1, FORCE_PER_DAY)
+            per_day = app.limits.token_refresh_per_day
+            if per_day is not None and tx.count_tokens_since(app.id, "stable_force", now - 86400) >= per_day:
+                raise LimitExceeded("quota", per_day + 1, per_day)
             last = tx.last_issued(app.id, "stable_force")
-            if last is not None and now - last < FORCE_MIN_GAP:
-                raise VendorError(45011)
+            if last is not None and now - last < app.limits.token_refresh_gap:
+                raise errors.minute_quota()
             tx.insert_token(secret_hash(f"force:{now}:{id(tx)}"), app.id, "stable_force", now, now)
             issued = svc.tokens.issue(tx, app.id, "stable", TOKEN_TTL, 0, reissue=True)
             return issued.token, issued.expires_in

@@ -11,7 +11,9 @@ import random
 import time
 from typing import Any
 
-from polytag.dialects import Call, VendorError
+from polytag.core.models import App
+from polytag.dialects import Call, Endpoint, VendorError
+from polytag.dialects._body import BodyField, EmptyBody
 from polytag.dialects._wire import BadJSON
 from polytag.errors import (
     Conflict,
@@ -74,6 +76,50 @@ MESSAGES: dict[int, tuple[str, str]] = {
 }
 
 
+# which code a wrong secret gets at `token` (spec A2: 40125, or 40001 as some accounts see)
+WRONG_SECRET_CODES = (40125, 40001)
+
+
+# errors that exist only on WeChat's wire (credentials at `token`, methods, paths)
+def appid_missing() -> VendorError:
+    return VendorError(41002)
+
+
+def secret_missing() -> VendorError:
+    return VendorError(41004)
+
+
+def invalid_appid() -> VendorError:
+    return VendorError(40013)
+
+
+def wrong_secret(app: App) -> VendorError:
+    """The code the app's seed chose for a wrong secret (`wrong_secret_code`), 40125 by default."""
+    code = app.config.get("wrong_secret_code")
+    return VendorError(code if code in WRONG_SECRET_CODES else WRONG_SECRET_CODES[0])
+
+
+def invalid_grant_type() -> VendorError:
+    return VendorError(40002)
+
+
+def data_format(detail: str = "") -> VendorError:
+    return VendorError(47001, detail)
+
+
+def minute_quota() -> VendorError:
+    """stable_token force_refresh again within 30 seconds."""
+    return VendorError(45011)
+
+
+def wrong_method(ep: Endpoint) -> VendorError:
+    return VendorError(43002 if "POST" in ep.methods else 43001)  # user/tag/get: POST now
+
+
+def unknown_path(path: str) -> VendorError:
+    return VendorError(40066, path)
+
+
 def new_rid() -> str:
     """WeChat's request marker: three groups of 8 hex digits (the first is the time)."""
     rnd = random.getrandbits(64)  # a marker, not a secret
@@ -91,7 +137,9 @@ def code_for(exc: BaseException) -> int:
     match exc:
         case VendorError(code=code):
             return code
-        case BadJSON():
+        case EmptyBody():
+            return 44002
+        case BadJSON() | BodyField():  # a field of the wrong type is a data format error, whatever its name
             return 47001
         case NotFound() | Conflict() | Invalid() | LimitExceeded() if _mass_key(exc) in MASS_CODES:
             return MASS_CODES[_mass_key(exc)]
@@ -182,3 +230,9 @@ def _mass_key(exc: BaseException) -> tuple[str, ...]:
         case LimitExceeded(limit=lim):
             return (name, lim)
     return (name,)
+
+
+def refused(code: int, detail: str = "") -> VendorError:
+    """A refusal by one of this table's codes, named where it is raised (mass sends: the
+    INVALID_* constants above)."""
+    return VendorError(code, detail)

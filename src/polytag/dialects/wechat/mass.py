@@ -12,7 +12,8 @@ from typing import Any
 
 from polytag.core.models import App
 from polytag.core.sends import Message, SendRecord, sends
-from polytag.dialects import Call, Endpoint, VendorError
+from polytag.dialects import Call, Endpoint
+from polytag.dialects._body import BodyField
 from polytag.dialects.wechat import body, errors
 from polytag.errors import NotFound
 from polytag.store import Tx
@@ -43,15 +44,15 @@ def message(b: dict[str, Any]) -> Message:
     msgtype = body.string(b, "msgtype")
     field = MSGTYPES.get(msgtype)
     if field is None:
-        raise VendorError(errors.INVALID_MESSAGE_TYPE, msgtype)
+        raise errors.refused(errors.INVALID_MESSAGE_TYPE, msgtype)
     if msgtype == "image" and b.get("image") is None and b.get("images") is not None:
         content = body.obj(b, "images")
         if not [m for m in body.strings(content, "media_ids") if m.strip()]:
-            raise VendorError(errors.INVALID_MEDIA_ID)
+            raise errors.refused(errors.INVALID_MEDIA_ID)
     else:
         content = body.obj(b, msgtype)
         if not body.string(content, field).strip():
-            raise VendorError(EMPTY_FIELD[field])
+            raise errors.refused(EMPTY_FIELD[field])
     options = {"send_ignore_reprint": body.integer(b, "send_ignore_reprint")}
     return Message(msgtype, content, options)
 
@@ -69,7 +70,7 @@ def _filter(b: dict[str, Any]) -> tuple[str, str]:
     flt = body.obj(b, "filter")
     to_all = flt.get("is_to_all", False)
     if not isinstance(to_all, bool):
-        raise VendorError(body.DATA_FORMAT_ERROR, "is_to_all is not a boolean")
+        raise BodyField("is_to_all", "type", to_all, "a boolean")
     if to_all:
         return "all", ""
     key = "tag_id" if flt.get("tag_id") is not None else "group_id"
@@ -114,7 +115,7 @@ async def preview(call: Call) -> dict[str, Any]:
     elif wxname:
         rec = await _send(call, "preview", wxname, [], counted=False, b=b)
     else:
-        raise VendorError(errors.INVALID_OPENID)
+        raise errors.refused(errors.INVALID_OPENID)
     return _submitted(rec, errors.PREVIEWED)
 
 
@@ -133,7 +134,7 @@ async def delete(call: Call) -> dict[str, Any]:
     later article of an mpnews is accepted and leaves the message's status as it is."""
     b = body.json_body(call)
     if body.integer(b, "article_idx") < 0:
-        raise VendorError(body.DATA_FORMAT_ERROR, "article_idx is negative")
+        raise BodyField("article_idx", "type", None, "an index >= 0")
     svc, app = call.service, _app(call)
     rec = _record(call, b)
     if body.integer(b, "article_idx") == 0:

@@ -14,7 +14,6 @@ from polytag.dialects.wechat import auth, body
 from polytag.store import Tx
 
 OK = {"errcode": 0, "errmsg": "ok"}
-REMARK_MAX = 30
 STARRED = ("2", "星标组")
 
 
@@ -140,7 +139,7 @@ async def updateremark(call: Call) -> dict[str, Any]:
     b = body.json_body(call)
     openid, remark = body.string(b, "openid"), body.string(b, "remark")
     svc, app = call.service, _app(call)
-    await svc.write(lambda tx: svc.update_remark(tx, app, openid, remark, REMARK_MAX), app=app)
+    await svc.write(lambda tx: svc.update_remark(tx, app, openid, remark), app=app)
     return OK
 
 

@@ -15,7 +15,7 @@ from polytag.core.ids import generated_ext_ids
 from polytag.core.limits import Limits
 from polytag.core.models import App
 from polytag.core.service import Service
-from polytag.dialects import Console, Dialect, Endpoint, VendorError
+from polytag.dialects import Console, Dialect, Endpoint
 from polytag.dialects.wecom import auth, customers, errors, parts, routes
 from polytag.store import Tx
 
@@ -107,8 +107,8 @@ DIALECT = Dialect(
     limits=LIMITS,
     authenticate=auth.authenticate,
     render_error=errors.render,
-    wrong_method=lambda ep: VendorError(43001 if "GET" in ep.methods else 43002),
-    unknown_path=lambda path: VendorError(40066, path),
+    wrong_method=errors.wrong_method,
+    unknown_path=errors.unknown_path,
     seed_app=seed_app,
     new_rid=errors.new_rid,
     codes=errors.MESSAGES,

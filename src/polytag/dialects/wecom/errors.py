@@ -12,7 +12,7 @@ import secrets
 import time
 from typing import Any
 
-from polytag.dialects import Call, VendorError
+from polytag.dialects import Call, Endpoint, VendorError
 from polytag.dialects._wire import BadJSON
 from polytag.errors import Conflict, Forbidden, Invalid, LimitExceeded, NotFound, Unauthorized
 
@@ -129,3 +129,12 @@ def envelope(code: int, call: Call) -> dict[str, Any]:
 def render(exc: BaseException, call: Call) -> tuple[int, dict[str, Any]]:
     """HTTP 200 with WeCom's envelope for every error."""
     return 200, envelope(code_for(exc), call)
+
+
+def wrong_method(ep: Endpoint) -> VendorError:
+    """A call with the wrong HTTP method: 43001 (GET required), 43002 (POST required)."""
+    return VendorError(43001 if "GET" in ep.methods else 43002)
+
+
+def unknown_path(path: str) -> VendorError:
+    return VendorError(40066, path)

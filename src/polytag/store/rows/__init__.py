@@ -6,12 +6,13 @@ from polytag.store.rows.contacts import ContactRows
 from polytag.store.rows.memberships import MembershipRows
 from polytag.store.rows.pushes import PushRows
 from polytag.store.rows.sends import SendRows
+from polytag.store.rows.snapshots import SnapshotRows
 from polytag.store.rows.subjects import SubjectRows
 from polytag.store.rows.tags import TagRows
 from polytag.store.rows.tokens import TokenRows
 
 
-class Rows(AppRows, SubjectRows, TagRows, MembershipRows, TokenRows, AttributeRows, PushRows, ContactRows, SendRows):
+class Rows(AppRows, SubjectRows, TagRows, MembershipRows, TokenRows, AttributeRows, PushRows, ContactRows, SendRows, SnapshotRows):
     """Every row operation; a backend subclasses it and supplies `_exec`/`_executemany`."""
 
 

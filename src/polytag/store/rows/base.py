@@ -13,6 +13,7 @@ class Executor:
     """Backends implement `_exec`; row classes call `_one`, `_all`, `_run`, `_many`."""
 
     APP_TABLES: ClassVar[tuple[str, ...]] = ()  # tables of this row class keyed by app_id
+    DIFFERS: ClassVar[str] = "IS NOT"  # null-safe "not equal" (SQLite's; older ones lack IS DISTINCT FROM)
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[None]:

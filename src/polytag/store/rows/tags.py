@@ -45,6 +45,9 @@ class TagRows(Executor):
         if on_abort is not None:
             on_abort.append(self._drop_tag_cache)
 
+    def tag_ords(self, app_id: int) -> list[int]:
+        return [int(t) for (t,) in self._all("SELECT ord FROM tags WHERE app_id = ?", (app_id,))]
+
     def tags_by_name(self, app_id: int, name: str) -> list[Row]:
         return self._all(f"SELECT {TAG_COLS} FROM tags WHERE app_id = ? AND name = ?", (app_id, name))
 
