@@ -105,6 +105,7 @@ class Dialect:
     seed_app: Callable[[Service, Mapping[str, Any]], App]
     new_rid: Callable[[], str]
     content_type: str = "application/json"
+    callbacks: Any = None  # its pushes to the developer's server: a polytag.callbacks.CallbackFace
 
 
 def discover() -> dict[str, Dialect]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from polytag.callbacks import config as callback_config
 from polytag.core.ids import generated_ext_ids
 from polytag.core.limits import Limits
 from polytag.core.models import App
 from polytag.core.service import Service
 from polytag.dialects import Dialect, Endpoint, VendorError
-from polytag.dialects.wechat import auth, errors, routes
+from polytag.dialects.wechat import auth, callbacks, errors, routes
 from polytag.store import Tx
 
 LIMITS = Limits(
@@ -29,7 +30,8 @@ APP_CONFIG = {"id_scheme": "numeric", "id_base": 99, "reserved_tags": ["0", "1",
 
 def seed_app(service: Service, entry: Mapping[str, Any]) -> App:
     """`{dialect: wechat, appid, secret, followers: [..] | {generate: N}, tags: [{name}],
-    limits: {..}, wrong_secret_code: 40125 | 40001}`."""
+    limits: {..}, wrong_secret_code: 40125 | 40001, original_id: gh_.., callback: {url, token,
+    encoding_aes_key, mode: plain | compat | safe}}`."""
     appid, secret = str(entry["appid"]), str(entry["secret"])
     followers = entry.get("followers") or []
     if isinstance(followers, Mapping):
@@ -40,6 +42,10 @@ def seed_app(service: Service, entry: Mapping[str, Any]) -> App:
         if code not in WRONG_SECRET_CODES:
             raise ValueError(f"wrong_secret_code must be one of {WRONG_SECRET_CODES}, not {code}")
         config["wrong_secret_code"] = code
+    if "callback" in entry:  # a ConfigError (a ValueError) names the field
+        config["callback"] = callback_config.parse(entry["callback"], callbacks.MODES, "callback.").to_json()
+    if "original_id" in entry:
+        config["original_id"] = str(entry["original_id"])
     names = [str(t["name"] if isinstance(t, Mapping) else t) for t in entry.get("tags") or []]
 
     def op(tx: Tx) -> App:
@@ -67,6 +73,7 @@ DIALECT = Dialect(
     seed_app=seed_app,
     new_rid=errors.new_rid,
     content_type="application/json; encoding=utf-8",
+    callbacks=callbacks.FACE,
 )
 
 __all__ = ["DIALECT", "LIMITS", "Endpoint"]
