@@ -72,17 +72,15 @@ class Deliverer:
 
     def submit(self, app: str, face: CallbackFace, event: Event, request: Outgoing) -> list[Delivery]:
         """Queue one event (journaled at once); the injected faults decide drop, delay, duplicate."""
-        fired = self.faults.fire(app, event.kind)
+        fault = self.faults.fire(app, event.kind)
         first = self.journal.record(app, event, request)
-        drop = next((f for f in fired if f.action == "drop"), None)
-        if drop is not None:
-            first.settle("dropped", f"injected fault {drop.id}")
+        action = fault.action if fault else ""
+        if fault is not None and action == "drop":
+            first.settle("dropped", f"injected fault {fault.id}")
             return [first]
-        delay = sum(f.delay_ms for f in fired if f.action == "delay") / 1000
-        jobs = [Job(first, face, delay)]
-        for f in fired:
-            if f.action == "duplicate":
-                jobs.append(Job(self.journal.record(app, event, request, duplicate_of=first.id), face))
+        jobs = [Job(first, face, fault.delay_ms / 1000 if fault and action == "delay" else 0.0)]
+        if action == "duplicate":
+            jobs.append(Job(self.journal.record(app, event, request, duplicate_of=first.id), face))
         self._queues.setdefault(app, deque()).extend(jobs)
         self._ensure_worker(app)
         return [j.delivery for j in jobs]

@@ -73,9 +73,8 @@ class DeliveryFaults:
             for f in [f for f in self._faults.values() if app is None or f.app == app]:
                 del self._faults[f.id]
 
-    def fire(self, app: str, event: str) -> list[DeliveryFault]:
-        """The faults that fire for this delivery (each at most once)."""
-        out = []
+    def fire(self, app: str, event: str) -> DeliveryFault | None:
+        """The first matching fault that fires for this delivery (its dice and `times` decide)."""
         with self._lock:
             for f in self._faults.values():
                 if f.times == 0 or (f.app is not None and f.app != app) or f.event not in (None, event):
@@ -85,5 +84,5 @@ class DeliveryFaults:
                 f.fired += 1
                 if f.times is not None:
                     f.times -= 1
-                out.append(f)
-        return out
+                return f
+        return None
