@@ -94,16 +94,7 @@ class Receiver:
         return [self.decode(r) for r in self.pushes()]
 
     def decode(self, got: Received) -> dict[str, str]:
-        fields = {child.tag: child.text or "" for child in ET.fromstring(got.body)}
-        if "Encrypt" not in fields:
-            sig = envelope.signature(self.token, got.query["timestamp"], got.query["nonce"])
-            assert sig == got.query.get("signature"), "bad signature"
-            return fields
-        want = envelope.signature(self.token, got.query["timestamp"], got.query["nonce"], fields["Encrypt"])
-        assert want == got.query.get("msg_signature"), "bad msg_signature"
-        key = envelope.aes_key(self.encoding_aes_key)
-        inner = envelope.decrypt(key, fields["Encrypt"], self.receive_id or None)
-        return {child.tag: child.text or "" for child in ET.fromstring(inner)}
+        return decode(got.query, got.body, self.token, self.encoding_aes_key, self.receive_id)
 
     def wait(self, count: int, timeout_s: float = 10.0) -> list[Received]:
         """Until `count` pushes came (AssertionError after `timeout_s`)."""
@@ -112,6 +103,20 @@ class Receiver:
             assert time.monotonic() < deadline, f"{len(self.pushes())} pushes came, not {count}"
             time.sleep(0.01)
         return self.pushes()
+
+
+def decode(query: dict[str, str], body: bytes, token: str, encoding_aes_key: str = "",
+           receive_id: str = "") -> dict[str, str]:
+    """A push's message as {field: text}: its signature checked, decrypted when it came in the
+    envelope (msg_signature checked, and the receive id when given). AssertionError when wrong."""
+    fields = {child.tag: child.text or "" for child in ET.fromstring(body)}
+    if "Encrypt" not in fields:
+        assert envelope.signature(token, query["timestamp"], query["nonce"]) == query.get("signature"), "bad signature"
+        return fields
+    want = envelope.signature(token, query["timestamp"], query["nonce"], fields["Encrypt"])
+    assert want == query.get("msg_signature"), "bad msg_signature"
+    inner = envelope.decrypt(envelope.aes_key(encoding_aes_key), fields["Encrypt"], receive_id or None)
+    return {child.tag: child.text or "" for child in ET.fromstring(inner)}
 
 
 def _handler(receiver: Receiver) -> Callable[..., BaseHTTPRequestHandler]:

@@ -27,4 +27,4 @@ def _service(db: str):
 
 
 # the command modules register themselves on `main` (they import it from here)
-from polytag.cli import data, remote, server, vendors  # noqa: E402, F401
+from polytag.cli import callbacks, data, remote, server, vendors  # noqa: E402, F401
