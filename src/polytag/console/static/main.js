@@ -4,6 +4,7 @@
 import { ApiError, get, session, setUnauthorizedHandler } from "./api.js";
 import { appsView, navApps } from "./apps.js";
 import { audienceView } from "./audience.js";
+import { callbacksView } from "./callbacks.js";
 import { faultsView, journalView } from "./journal.js";
 import { subjectsView, subjectView, tagMembersView } from "./members.js";
 import { tagsView } from "./tags.js";
@@ -21,6 +22,7 @@ const ROUTES = [
   [/^apps\/([^/]+)\/audience$/, () => audienceView],
   [/^journal$/, () => journalView],
   [/^faults$/, () => faultsView],
+  [/^callbacks$/, () => callbacksView],
 ];
 
 function route() {
