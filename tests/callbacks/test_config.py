@@ -87,3 +87,14 @@ def test_the_operator_opts_in_to_other_hosts(service: Service) -> None:
         assert client.put(CONFIG, params={"app": APPID}, json=far).status_code == 200
         other = {**GOOD, "url": "https://hooks.example.org/wx"}
         assert client.put(CONFIG, params={"app": APPID}, json=other).status_code == 400
+
+
+@pytest.mark.parametrize("name", ["\ud800", "a\x00b"])
+def test_an_app_name_no_store_can_hold_is_400(wechat: TestClient, name: str) -> None:
+    import json
+
+    body = json.dumps({"app": name}).encode()
+    for path in ("/_polytag/callbacks/verify", "/_polytag/simulate"):
+        resp = wechat.post(path, content=body, headers={"content-type": "application/json"})
+        assert resp.status_code == 400 and "`app`" in resp.json()["error"]
+    assert wechat.get(CONFIG + "?app=%ED%A0%80%00").status_code in (400, 404)

@@ -47,3 +47,22 @@ def test_verify_needs_a_configured_app(wechat: TestClient) -> None:
     assert wechat.post(VERIFY, json={"app": "wxnope"}).status_code == 404
     assert wechat.post(VERIFY, json={}).status_code == 400
     assert wechat.post(VERIFY, json=[1]).status_code == 400
+
+
+def test_the_decrypt_and_echo_variant(wechat: TestClient, receiver: Receiver, hub: object) -> None:
+    """WeCom's URL check (an encrypted echostr, msg_signature, the corp id inside) runs through the
+    same verify path when a face brings it: here a WeChat app stands in for a WeCom one."""
+    import dataclasses
+
+    from polytag.callbacks.handshake import encrypted_echo
+
+    faces = hub.faces  # type: ignore[attr-defined]
+    wecom_like = dataclasses.replace(faces["wechat"], handshake=lambda app, cfg, stamp: encrypted_echo(
+        cfg, app.name, stamp))
+    hub.faces = {**faces, "wechat": wecom_like}  # type: ignore[attr-defined]
+    configure(wechat, receiver, "safe")
+    out = wechat.post(VERIFY, json={"app": APPID}).json()
+    (got,) = receiver.received
+    assert "msg_signature" in got.query and "signature" not in got.query
+    assert got.query["echostr"] != out["expected"]  # sent encrypted ...
+    assert out["ok"] is True and out["answer"]["body"] == out["expected"]  # ... echoed in plain

@@ -16,6 +16,7 @@ from polytag.callbacks.journal import BODY_KEPT, Attempt, Delivery, DeliveryJour
 from polytag.control.http import BadRequest
 from polytag.core.models import App
 from polytag.core.service import Service
+from polytag.core.text import storable
 from polytag.errors import NotFound
 from polytag.store import Tx
 
@@ -32,6 +33,8 @@ class Callbacks:
     def app(self, name: Any) -> tuple[App, CallbackFace]:
         if not isinstance(name, str) or not name:
             raise BadRequest("`app` is required (an app name)")
+        if not storable(name):
+            raise BadRequest("`app` holds NUL or a lone surrogate")
         try:
             app = self.service.apps.get(name)
         except NotFound:
