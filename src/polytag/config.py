@@ -43,6 +43,8 @@ class Settings:
         os.environ.get("POLYTAG_MAX_BODY_BYTES") or DEFAULT_MAX_BODY_BYTES))
     # Host names the admin surfaces answer besides loopback names and IP addresses (polytag.guard)
     allowed_hosts: tuple[str, ...] = field(default_factory=lambda: env_list("POLYTAG_ALLOWED_HOSTS"))
+    # hosts besides loopback that callbacks may be sent to (polytag.callbacks.hosts; `*`: any)
+    callback_hosts: tuple[str, ...] = field(default_factory=lambda: env_list("POLYTAG_CALLBACK_HOSTS"))
     # peers taken as this machine when there is no admin key, besides loopback addresses: only an
     # in-process transport's name for its caller (starlette's TestClient says "testclient")
     trusted_peers: tuple[str, ...] = ()

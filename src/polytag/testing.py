@@ -20,6 +20,7 @@ import pytest
 if TYPE_CHECKING:
     import httpx
 
+    from polytag.callbacks.target import CallbackTarget
     from polytag.control.sdk import Control
 
 
@@ -265,3 +266,29 @@ def polytag_sends(polytag_server: PolytagServer, request: pytest.FixtureRequest)
     """The send log of this test's apps (the `polytag_*_app` fixtures), or of any app by name."""
 
     return SendLog(polytag_server.control, lambda: fixture_apps(request))
+
+
+
+@pytest.fixture
+def polytag_callbacks(polytag_server: PolytagServer) -> Iterator[Callable[..., CallbackTarget]]:
+    """A factory: `polytag_callbacks(app, mode="safe", handler=None, path="/callback")` points the
+    app's callbacks at a receiver on a free port (the developer's own ASGI or WSGI `handler`, else
+    a built-in one answering `success`) and returns a CallbackTarget: `.simulate(action, ...)`,
+    `.events()` (waits until deliveries settle, decodes what was sent), `.deliveries()`, `.verify()`."""
+    import contextlib
+
+    from polytag.callbacks.target import CallbackTarget
+    from polytag.control.sdk import ControlError
+
+    made: list[CallbackTarget] = []
+
+    def make(app: PolytagApp | str, mode: str = "safe", **kw: Any) -> CallbackTarget:
+        target = CallbackTarget(polytag_server.control, app if isinstance(app, str) else app.name, mode, **kw)
+        made.append(target)
+        return target
+
+    yield make
+    for target in made:
+        target.close()
+        with contextlib.suppress(ControlError):  # the test dropped the app
+            polytag_server.control.set_callback_config(target.app, None)

@@ -33,6 +33,6 @@ def _dialect_commands() -> None:
 
 
 # the command modules register themselves on `main` (they import it from here)
-from polytag.cli import data, remote, sends, server  # noqa: E402, F401
+from polytag.cli import callbacks, data, remote, sends, server  # noqa: E402, F401
 
 _dialect_commands()

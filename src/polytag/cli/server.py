@@ -39,6 +39,9 @@ from polytag.observe.logs import FORMATS, LEVELS
 @click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
               help="a Host name the admin surfaces answer besides localhost, *.localhost and IP addresses "
                    "(repeatable; `*.example.com` for subdomains; env POLYTAG_ALLOWED_HOSTS, comma separated)")
+@click.option("--callback-host", "callback_hosts", multiple=True, metavar="NAME",
+              help="a host besides loopback that apps may name in a callback URL (repeatable; "
+                   "`*.example.com`; `*` for any; env POLYTAG_CALLBACK_HOSTS, comma separated)")
 @click.option("--log-level", default="warning", show_default=True, type=click.Choice(list(LEVELS), case_sensitive=False),
               help="polytag's and uvicorn's loggers; at info, one line per request")
 @click.option("--log-format", default="json", show_default=True, type=click.Choice(FORMATS),
@@ -65,7 +68,7 @@ from polytag.observe.logs import FORMATS, LEVELS
               default=None, help="MB of app indexes and subject directories kept in memory, least recently "
               "used apps dropped past it (0: no limit) [default: 1024, or a quarter of RAM when less]")
 def serve(host: str, port: int, db: str, seeds: tuple[str, ...], admin_key: str | None, admin_key_file: str | None,
-          allowed_hosts: tuple[str, ...], log_level: str, log_format: str, tls_cert: str | None, tls_key: str | None,
+          allowed_hosts: tuple[str, ...], callback_hosts: tuple[str, ...], log_level: str, log_format: str, tls_cert: str | None, tls_key: str | None,
           id_seed: str, max_body_bytes: int, timeout_keep_alive: int, timeout_headers: float, timeout_body: float,
           limit_concurrency: int, index_memory_mb: int | None) -> None:
     """Start the server; prints `polytag ready on http://HOST:PORT` (https with --tls-cert) once it
@@ -86,6 +89,7 @@ def serve(host: str, port: int, db: str, seeds: tuple[str, ...], admin_key: str 
             "would be open to the network. Pass --admin-key (or POLYTAG_ADMIN_KEY), or bind 127.0.0.1.")
     settings = Settings(db=db, host=host, port=port, seeds=seeds, admin_key=admin_key, id_seed=id_seed,
                         max_body_bytes=max_body_bytes, allowed_hosts=allowed_hosts or env_list("POLYTAG_ALLOWED_HOSTS"),
+                        callback_hosts=callback_hosts or env_list("POLYTAG_CALLBACK_HOSTS"),
                         index_memory_mb=default_index_memory_mb() if index_memory_mb is None else index_memory_mb)
     try:
         service, _ = build_service(settings)

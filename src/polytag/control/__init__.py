@@ -16,11 +16,12 @@ from polytag.dialects import Dialect
 def routes(service: Service, settings: Settings, dialects: Mapping[str, Dialect]) -> list[BaseRoute]:
     """Attach the plane's hooks to the service (journal observer, fault and quota interceptors)
     and return its routes; called once per app build."""
+    from polytag.callbacks.views import routes as callback_routes
     from polytag.control import sends
     from polytag.control.views import build
 
     plane = ControlPlane.attach(service, settings, dialects)
-    return build(plane) + sends.routes(plane)
+    return build(plane) + sends.routes(plane) + callback_routes(plane.callbacks, settings.admin_key)
 
 
 __all__ = ["ControlPlane", "routes"]

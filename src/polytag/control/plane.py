@@ -36,6 +36,10 @@ class ControlPlane:
         startup = [seed.load(p) for p in settings.seeds]
         self.id_seed = settings.id_seed or next((str(d["id_seed"]) for d in startup if "id_seed" in d), "")
         self.resetter = Resetter(service, dialects, startup, self._forget)
+        from polytag.callbacks.hub import Callbacks  # it uses polytag.control.http: imported late
+
+        faces = {name: d.callbacks for name, d in dialects.items() if d.callbacks is not None}
+        self.callbacks = Callbacks(service, faces, settings.callback_hosts)
 
     @classmethod
     def attach(cls, service: Service, settings: Settings, dialects: Mapping[str, Dialect]) -> ControlPlane:
@@ -67,6 +71,7 @@ class ControlPlane:
         self.quotas.reset(app)
         self.faults.clear(app.name if app else None)
         self.journal.clear(app.name if app else None)
+        self.callbacks.forget(app.name if app else None)
         if app is None:
             self.service.clock.real()
             ids.use_seed(self.id_seed)

@@ -123,3 +123,36 @@ class Control:
 
     def set_quotas(self, app: str, daily: dict[str, int]) -> None:
         self._do("POST", "/quotas", {"app": app, "daily": daily})
+
+    # callbacks (polytag.callbacks) ------------------------------------------------------------
+    def callback_config(self, app: str) -> dict[str, Any] | None:
+        got = self._do("GET", "/callbacks/config", params={"app": app})["callback"]
+        return None if got is None else dict(got)
+
+    def set_callback_config(self, app: str, config: dict[str, Any] | None) -> None:
+        """`{url, token, encoding_aes_key, mode}`, or None to stop the app's callbacks."""
+        if config is None:
+            self._do("DELETE", "/callbacks/config", params={"app": app})
+        else:
+            self._do("PUT", "/callbacks/config", config, params={"app": app})
+
+    def verify_callback(self, app: str) -> dict[str, Any]:
+        return dict(self._do("POST", "/callbacks/verify", {"app": app}))
+
+    def simulate(self, app: str, action: str, **fields: Any) -> dict[str, Any]:
+        """A vendor-side event (follow, unfollow, scan with `openid`, `scene`: the dialect's actions)."""
+        return dict(self._do("POST", "/simulate", {"app": app, "action": action, **fields}))
+
+    def callbacks(self, app: str | None = None, after: int | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        return list(self._do("GET", "/callbacks", params={"app": app, "after": after, "limit": limit})["deliveries"])
+
+    def flush_callbacks(self, app: str | None = None, timeout: float = 30.0) -> bool:
+        """Wait until the deliveries settle; False when `timeout` seconds passed first."""
+        doc: dict[str, Any] = {"timeout": timeout, **({"app": app} if app else {})}
+        return bool(self._do("POST", "/callbacks/flush", doc)["settled"])
+
+    def add_callback_fault(self, action: str, **fields: Any) -> dict[str, Any]:
+        return dict(self._do("POST", "/callbacks/faults", {"action": action, **fields}))
+
+    def clear_callback_faults(self, app: str | None = None) -> None:
+        self._do("DELETE", "/callbacks/faults", params={"app": app})

@@ -173,6 +173,8 @@ class Dialect:
     # extra `polytag` CLI commands (click commands), registered by polytag.cli
     commands: Sequence[Any] = ()
     console: Console = field(default_factory=Console)
+    # its pushes to the developer's server (event shapes, handshake): a polytag.callbacks.CallbackFace
+    callbacks: Any = None
 
     def name_of(self, entry: Mapping[str, Any]) -> str:
         """The app name a seed entry of this dialect makes."""

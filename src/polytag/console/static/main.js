@@ -4,6 +4,7 @@
 import { ApiError, get, session, setUnauthorizedHandler } from "./api.js";
 import { appsView, navApps } from "./apps.js";
 import { audienceView } from "./audience.js";
+import { callbacksView } from "./callbacks.js";
 import { faultsView, journalView } from "./journal.js";
 import { subjectsView, subjectView, tagMembersView } from "./members.js";
 import { sendsView } from "./sends.js";
@@ -23,6 +24,7 @@ const ROUTES = [
   [/^journal$/, () => journalView],
   [/^faults$/, () => faultsView],
   [/^sends$/, () => sendsView],
+  [/^callbacks$/, () => callbacksView],
 ];
 
 function route() {

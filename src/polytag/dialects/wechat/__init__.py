@@ -6,12 +6,13 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from polytag.callbacks import config as callback_config
 from polytag.core.ids import generated_ext_ids
 from polytag.core.limits import Limits
 from polytag.core.models import App
 from polytag.core.service import Service
 from polytag.dialects import Console, Dialect, Endpoint
-from polytag.dialects.wechat import auth, errors, routes
+from polytag.dialects.wechat import auth, callbacks, errors, routes
 from polytag.store import Tx
 
 LIMITS = Limits(
@@ -56,7 +57,8 @@ def _followers(items: Any) -> tuple[list[str], dict[str, str]]:
 
 def seed_app(service: Service, entry: Mapping[str, Any]) -> App:
     """`{dialect: wechat, appid, secret, followers: [openid | {openid, language}, ..] | {generate: N},
-    tags: [{name}], limits: {..}, wrong_secret_code: one of errors.WRONG_SECRET_CODES}`."""
+    tags: [{name}], limits: {..}, wrong_secret_code: one of errors.WRONG_SECRET_CODES,
+    original_id: gh_.., callback: {url, token, encoding_aes_key, mode: plain | compat | safe}}`."""
     appid, secret = str(entry["appid"]), str(entry["secret"])
     followers = entry.get("followers") or []
     if isinstance(followers, Mapping):
@@ -70,6 +72,10 @@ def seed_app(service: Service, entry: Mapping[str, Any]) -> App:
         if code not in errors.WRONG_SECRET_CODES:
             raise ValueError(f"wrong_secret_code must be one of {errors.WRONG_SECRET_CODES}, not {code}")
         config["wrong_secret_code"] = code
+    if "callback" in entry:  # a ConfigError (a ValueError) names the field
+        config["callback"] = callback_config.parse(entry["callback"], callbacks.MODES, "callback.").to_json()
+    if "original_id" in entry:
+        config["original_id"] = str(entry["original_id"])
     names = [str(t["name"] if isinstance(t, Mapping) else t) for t in entry.get("tags") or []]
 
     def op(tx: Tx) -> App:
@@ -107,6 +113,7 @@ DIALECT = Dialect(
     seed_keys=("appid", "secret"),
     testing="polytag.dialects.wechat.testing",
     console=Console(hue="green"),
+    callbacks=callbacks.FACE,
 )
 
 __all__ = ["DIALECT", "LIMITS", "Endpoint"]

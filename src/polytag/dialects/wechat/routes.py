@@ -118,9 +118,11 @@ def _info(call: Call, openid: str, lang: str) -> dict[str, Any]:
         return {"subscribe": 0, "openid": openid}
     tags = call.service.subject_tags(app, openid)
     return {
-        "subscribe": 1, "openid": openid, "language": language, "subscribe_time": subject.created_at,
+        "subscribe": 1, "openid": openid, "language": language,
+        "subscribe_time": subject.props.get("subscribe_time", subject.created_at),  # a follow sets it
         "remark": subject.remark, "groupid": 0, "tagid_list": [int(t.ext_id) for t in tags],
-        "subscribe_scene": "ADD_SCENE_OTHERS", "qr_scene": 0, "qr_scene_str": "",
+        "subscribe_scene": subject.props.get("subscribe_scene", "ADD_SCENE_OTHERS"),
+        "qr_scene": subject.props.get("qr_scene", 0), "qr_scene_str": subject.props.get("qr_scene_str", ""),
     }
 
 
