@@ -24,6 +24,7 @@ GOOD = {
     "rate_limits": {"x": 7}, "remark_max": 30, "token_refresh_per_day": 1, "token_refresh_gap": 2.5, "max_accounts": None, "account_id_max_bytes": 32,
     "profile_max_bytes": 500, "reimport_cooldown": 0.5, "attr_slots": 0, "attr_max_bytes": 1,
     "push_enabled": False, "push_per_day": 0, "push_min_interval": 0, "push_body_max": None,
+    "sends_per_period": 1, "send_period": "month", "send_list_min": 2, "send_key_max": 64,
 }
 
 BAD = [
@@ -36,6 +37,8 @@ BAD = [
     ("tag_name_unit", 1, "must be \"bytes\" or \"chars\""),
     ("push_enabled", 1, "must be true or false"),
     ("push_enabled", "yes", "must be true or false"),
+    ("send_period", "week", "must be \"day\" or \"month\""),
+    ("send_period", ["day"], "must be \"day\" or \"month\""),
     ("reimport_cooldown", -1, "must be a number of seconds >= 0"),
     ("reimport_cooldown", float("inf"), "must be a number of seconds >= 0"),
     ("reimport_cooldown", "90d", "must be a number of seconds >= 0"),

@@ -13,7 +13,7 @@ from typing import Any
 from polytag.core.customers import Customer, Customers, Follow
 from polytag.core.models import App
 from polytag.dialects import Call, Endpoint
-from polytag.dialects._body import BodyField
+from polytag.errors import Invalid
 
 OK: dict[str, Any] = {"errcode": 0, "errmsg": "ok"}
 CORP_TAG = "1"  # followUser.tags[].type: 1 corp tag, 2 personal tag (polytag has corp tags only)
@@ -30,7 +30,7 @@ def _query_int(call: Call, key: str) -> int:
     """A required positive decimal in the query string; anything else is 40058."""
     text = call.query.get(key, "")
     if not (text.isascii() and text.isdigit() and len(text) <= 9):
-        raise BodyField(key, "type", None, "a positive integer")
+        raise Invalid(key, "value", None, f"{key} is not a positive integer")
     return int(text)
 
 
@@ -60,7 +60,7 @@ async def customer_detail(call: Call) -> dict[str, Any]:
     """By `externalUserId` (the public client's way) or `unionId`; neither is 40058."""
     external, union = call.query.get("externalUserId") or None, call.query.get("unionId") or None
     if external is None and union is None:
-        raise BodyField("externalUserId", "missing")
+        raise Invalid("externalUserId", "missing", None, "externalUserId or unionId is required")
     found = Customers.of(call.service).detail(_app(call), union_id=union, external_id=external)
     return {**OK, "data": _customer(found)}
 

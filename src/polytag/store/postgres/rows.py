@@ -46,6 +46,8 @@ def _params(params: Sequence[Any]) -> Sequence[Any]:
 class PgRows(Rows):
     """Rows over one psycopg connection."""
 
+    DIFFERS = "IS DISTINCT FROM"  # PostgreSQL has no `IS NOT <value>`
+
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
 
