@@ -218,8 +218,10 @@ def test_unknown_dialect_fixture_is_refused() -> None:
 def test_health_carries_each_records_console_hints(client: TestClient) -> None:
     got = client.get("/_polytag/health").json()["console"]
     found = dialects.discover()
-    assert got == {n: {"grouped": d.console.grouped, "hue": d.console.hue} for n, d in found.items()}
+    assert got == {n: {"grouped": d.console.grouped, "hue": d.console.hue, "callbacks": d.callbacks is not None}
+                   for n, d in found.items()}
     assert got["juzibot"]["grouped"] and not got["wechat"]["grouped"]
+    assert got["wechat"]["callbacks"] and not got["juzibot"]["callbacks"]
 
 
 # --- no vendor outside dialects/ -----------------------------------------------------------------
