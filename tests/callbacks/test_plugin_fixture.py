@@ -106,3 +106,26 @@ def test_cli(polytag_server: PolytagServer, polytag_wechat_app: PolytagApp,
     out = runner.invoke(main, ["callbacks", "config", app, "--mode", "bogus", *opts])
     assert out.exit_code != 0 and "`mode`" in out.output
     assert json.loads(runner.invoke(main, ["callbacks", "verify", app, *opts]).output)["ok"] is True
+
+
+def test_a_mass_send_reports_its_job_finished(polytag_server: PolytagServer, polytag_wechat_app: PolytagApp,
+                                              polytag_callbacks: Callable[..., CallbackTarget]) -> None:
+    """sendall and send each push MASSSENDJOBFINISH with the send's msg_id and its counts, in the
+    configured mode; wechatpy's own crypto and parser read it (a preview pushes nothing)."""
+    cb = polytag_callbacks(polytag_wechat_app, mode="safe")
+    client = wechat_client(polytag_server.url, polytag_wechat_app.name, polytag_wechat_app.secret)
+    followers = polytag_wechat_app.entry["followers"]
+    everyone = client.message.send_mass_text(None, "hello", is_to_all=True)
+    listed = client.message.send_mass_text(followers[:2], "hi two")
+    client.message.send_mass_text(followers[0], "preview", preview=True)
+    got = cb.events()
+    assert [e["Event"] for e in got] == ["MASSSENDJOBFINISH", "MASSSENDJOBFINISH"]
+    assert [(int(e["MsgID"]), e["Status"], int(e["SentCount"]), int(e["ErrorCount"])) for e in got] == [
+        (everyone["msg_id"], "send success", 3, 0), (listed["msg_id"], "send success", 2, 0)]
+    raw = [d for d in cb.deliveries() if d["event"] == "MASSSENDJOBFINISH"][0]["request"]
+    crypto = WeChatCrypto(cb.token, cb.encoding_aes_key, polytag_wechat_app.name)
+    from urllib.parse import parse_qsl, urlsplit
+
+    q = dict(parse_qsl(urlsplit(raw["url"]).query))
+    msg = parse_message(crypto.decrypt_message(raw["body"], q["msg_signature"], q["timestamp"], q["nonce"]))
+    assert msg.event == "masssendjobfinish" and int(msg.sent_count) == 3 and int(msg.total_count) == 3

@@ -30,6 +30,13 @@ class Callbacks:
         self.deliverer = Deliverer(self.journal, self.faults, self.policy)
 
     # apps and configuration ------------------------------------------------------------------
+    def emitted(self, app: App, event: Event) -> None:
+        """An event a dialect raised while answering a call (`Service.emit`): pushed like a
+        simulated one, to the app's callback URL if it has one."""
+        face = self.faces.get(app.dialect)
+        if face is not None:
+            self.push(app, face, cfgs.of_app(self.service.apps.get(app.name)), event)
+
     def app(self, name: Any) -> tuple[App, CallbackFace]:
         if not isinstance(name, str) or not name:
             raise BadRequest("`app` is required (an app name)")

@@ -54,6 +54,7 @@ class ControlPlane:
         service.call_interceptors.append(plane.faults.intercept)  # the developer's own: any call
         service.auth_interceptors.append(plane.quotas.intercept)  # callers who proved their app
         service.call_observers.append(plane.journal.observe)
+        service.event_sinks.append(plane.callbacks.emitted)  # events raised by vendor calls
         _planes[service] = plane
         return plane
 
@@ -65,6 +66,8 @@ class ControlPlane:
                 hooks.remove(hook)
         if self.journal.observe in svc.call_observers:
             svc.call_observers.remove(self.journal.observe)
+        if self.callbacks.emitted in svc.event_sinks:
+            svc.event_sinks.remove(self.callbacks.emitted)
 
     def _forget(self, app: App | None) -> None:
         """The plane's own state about an app (all apps: None) when it is reset."""

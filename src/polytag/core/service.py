@@ -72,6 +72,9 @@ class Service:
         self.call_interceptors: list[Callable[[Any], Awaitable[BaseException | None]]] = []
         self.auth_interceptors: list[Callable[[Any], Awaitable[BaseException | None]]] = []
         self.call_observers: list[Callable[[Any, int, Any, float], None]] = []
+        # `sink(app, event)` gets the events a dialect raises while answering a call (a mass send
+        # finished, say): the callbacks registry pushes them to the developer's server
+        self.event_sinks: list[Callable[[App, Any], None]] = []
         self.deps = Deps(store, self.clock, self.resident, self.apps, self.memberships, self.subjects,
                          self.tags, self.groups, self.tokens)
         self.parts = Parts(self.deps, parts)  # the state each dialect adds, by dialect name
@@ -91,6 +94,11 @@ class Service:
         and tokens stay warm; see polytag.store.generation). `app`: the op writes rows of this
         app only, so its group locks only this app (None: it may touch any app, and locks all)."""
         return await asyncio.wrap_future(self.store.submit(op, pure, None if app is None else app.id))
+
+    def emit(self, app: App, event: Any) -> None:
+        """Hand `event` (a dialect's event record) to every sink; none registered: it goes nowhere."""
+        for sink in self.event_sinks:
+            sink(app, event)
 
     def write_sync(self, op: Callable[[Tx], T]) -> T:
         return self.store.write(op)

@@ -80,6 +80,18 @@ def _event(app: App, openid: str, now: int, kind: str, extra: Mapping[str, Any] 
     return Event(kind, fields, dedupe=f"{openid}:{now}")  # WeChat: dedupe on FromUserName + CreateTime
 
 
+# the sender of MASSSENDJOBFINISH in the vendor's own sample (消息管理 / 群发接口 / 事件推送群发结果)
+MASS_SENDER = "oV5CrjpxgaGXNHIQigzNlgLTnwic"
+
+
+def mass_finished(app: App, msg_id: str, reached: int, now: int) -> Event:
+    """MASSSENDJOBFINISH for a finished mass send: every follower in its audience was sent to (the
+    emulator filters nobody and fails nobody: TotalCount = FilterCount = SentCount, ErrorCount 0)."""
+    return _event(app, MASS_SENDER, now, "MASSSENDJOBFINISH", {
+        "MsgID": int(msg_id), "Status": "send success", "TotalCount": reached, "FilterCount": reached,
+        "SentCount": reached, "ErrorCount": 0})
+
+
 def ticket(app: App, scene: str) -> str:
     """A QR code's ticket, the same for one scene of one app on every run."""
     digest = hashlib.sha256(f"{app.name}:{scene}".encode()).digest()
