@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pyroaring import BitMap
 
@@ -18,6 +19,9 @@ from polytag.core.models import App, Tag
 from polytag.core.subjects import Subjects
 from polytag.errors import Invalid, NotFound
 from polytag.store import Store, Tx
+
+if TYPE_CHECKING:
+    from polytag.core.parts import Deps
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,12 @@ class Contacts:
         self.subjects = subjects
         self.memberships = memberships
         self.groups = groups
+
+    @classmethod
+    def of_deps(cls, deps: Deps) -> Contacts:
+        """A dialect's contacts part (`Dialect.parts`): they hold no per-app memory, so several
+        dialects' faces of one corp may each have theirs, and a reset has nothing to forget."""
+        return cls(deps.store, deps.subjects, deps.memberships, deps.groups)
 
     # writes -----------------------------------------------------------------
     def add_members(self, tx: Tx, app: App, user_ids: Sequence[str], now: int) -> None:

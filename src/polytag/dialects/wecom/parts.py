@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from polytag.core.contacts import Contacts
-from polytag.core.parts import Deps
 
 if TYPE_CHECKING:
     from polytag.core.service import Service
@@ -15,9 +14,7 @@ if TYPE_CHECKING:
 NAME = "wecom"
 
 
-def build(deps: Deps) -> Contacts:
-    """Contacts hold no per-app memory, so nothing to forget at reset."""
-    return Contacts(deps.store, deps.subjects, deps.memberships, deps.groups)
+build = Contacts.of_deps  # contacts hold no per-app memory: nothing to forget at reset
 
 
 def contacts(service: Service) -> Contacts:
