@@ -25,6 +25,15 @@ from polytag.store.postgres.generation import PgGeneration
 APP = {"dialect": "wechat", "appid": "wx00000000000fresh1", "secret": "fresh-secret", "followers": ["f1"]}
 
 
+def _run(coro: Any) -> Any:
+    """asyncio.run on a thread of its own: it refuses a thread where another test of the run
+    left an event loop marked running (seen in the serial run, not under xdist)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result(120)
+
+
 class CountingRows:
     """The store's rows, counting the token and app reads that reach the database."""
 
@@ -140,7 +149,7 @@ def authenticate(service: Service, token: str, ttl: dict[str, int]) -> tuple[tup
             raise Unauthorized("invalid")
         return service.tokens.check(token, ttl, got[0]), service.apps.of_row(got[1]).name
 
-    return asyncio.run(call())
+    return _run(call())
 
 
 def test_postgresql_serves_a_token_copy_until_any_process_writes_a_token_or_an_app(
@@ -203,7 +212,7 @@ def test_postgresql_generation_reads_are_shared_and_begin_after_their_callers_as
         release.set()
         return await first, (await asyncio.gather(*later))[0], [await f for f in later]
 
-    first, second, all_later = asyncio.run(scenario())
+    first, second, all_later = _run(scenario())
     assert first == reads[0]
     assert second != first and set(all_later) == {second}  # each saw the write it heard about
     assert len(reads) == 2  # 21 callers, two reads
