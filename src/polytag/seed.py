@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from polytag.callbacks import config as callback_config
 from polytag.core.limits import BOUNDS, INT64_MAX, INT64_MIN, check_limits
 from polytag.core.models import App
 from polytag.core.service import Service
@@ -91,6 +92,20 @@ def extra_kinds() -> dict[str, Any]:
     return {native.KIND: native}
 
 
+def _seed_one(service: Service, dialect: Any, entry: Mapping[str, Any]) -> App:
+    """The dialect's seed kind, then the entry's `callback:` (checked first) for a dialect that
+    pushes callbacks (its record's `callbacks` face)."""
+    if "callback" not in entry:
+        return dialect.seed_app(service, entry)
+    face = getattr(dialect, "callbacks", None)
+    if face is None:
+        raise ValueError(f"the {entry['dialect']} dialect sends no callbacks: `callback` cannot be set")
+    cfg = callback_config.parse(entry["callback"], face.modes, "callback.")  # a ValueError names the field
+    app = dialect.seed_app(service, {k: v for k, v in entry.items() if k != "callback"})
+    callback_config.save(service, app, cfg)
+    return service.apps.get(app.name)
+
+
 def apply(service: Service, doc: Mapping[str, Any], dialects: Mapping[str, Any]) -> list[App]:
     """Create or update every app of the document; unknown dialects are an error, not a skip."""
     dialects = {**extra_kinds(), **dialects}
@@ -101,7 +116,7 @@ def apply(service: Service, doc: Mapping[str, Any], dialects: Mapping[str, Any])
         if dialect is None:
             raise SeedError(f"apps[{i}]: unknown dialect {repr(kind)[:60]} (known: {', '.join(sorted(dialects))})")
         try:
-            apps.append(dialect.seed_app(service, entry))
+            apps.append(_seed_one(service, dialect, entry))
         except PolytagError as exc:  # a rule of the core (a name taken by another dialect, ...)
             raise SeedError(f"apps[{i}] ({kind}): {exc.detail or exc}") from exc
         except (KeyError, TypeError, ValueError, OverflowError) as exc:

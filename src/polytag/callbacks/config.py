@@ -4,14 +4,18 @@ by field (ConfigError names the field), kept in the app's config under `callback
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from polytag.callbacks import envelope
 from polytag.core.models import App
 from polytag.core.text import storable
+
+if TYPE_CHECKING:
+    from polytag.core.service import Service
+    from polytag.store import Tx
 
 CONFIG_KEY = "callback"  # in App.config
 FIELDS = ("url", "token", "encoding_aes_key", "mode")
@@ -103,3 +107,29 @@ def of_app(app: App) -> CallbackConfig | None:
         return parse(doc, (str(doc.get("mode", "plain")),))
     except ConfigError:
         return None
+
+
+
+def _keep(service: Service, app: App, cfg: CallbackConfig | None) -> Callable[[Tx], None]:
+    """The write that keeps `cfg` in the app's config (None: drops it)."""
+
+    def op(tx: Tx) -> None:
+        current = service.apps.by_id(app.id, tx)
+        secret_hash, secret = service.apps.secret_of(current, tx)
+        config = {k: v for k, v in current.config.items() if k != CONFIG_KEY}
+        if cfg is not None:
+            config[CONFIG_KEY] = cfg.to_json()
+        service.apps.upsert(tx, current.dialect, current.name, secret_hash=secret_hash, secret=secret,
+                            config=config, now=current.created_at)
+
+    return op
+
+
+def save(service: Service, app: App, cfg: CallbackConfig | None) -> None:
+    """Keep `cfg` as the app's callback configuration (a seed's; None: none)."""
+    service.write_sync(_keep(service, app, cfg))
+
+
+async def store(service: Service, app: App, cfg: CallbackConfig | None) -> None:
+    """`save` from a coroutine (the control plane's)."""
+    await service.write(_keep(service, app, cfg), app=app)

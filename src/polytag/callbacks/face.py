@@ -68,7 +68,8 @@ Action = Callable[[Service, App, Mapping[str, Any]], Awaitable[list[Event]]]
 class CallbackFace:
     """A dialect's callbacks. `modes`: the first is the default. `actions`: simulate action name
     -> coroutine that changes the app's state as the vendor would and returns the events it pushes
-    (raise ValueError for bad input: answered 400)."""
+    (raise ValueError for bad input: answered 400). `events`: what it may push, each as the
+    vendor names it ("Event" or "Event ChangeType"), as its compatibility page lists them."""
 
     modes: tuple[str, ...]
     receive_id: Callable[[App], str]
@@ -78,3 +79,4 @@ class CallbackFace:
     acknowledged: Callable[[int, bytes], bool]
     timeout_s: float = 5.0
     attempts: int = 3
+    events: tuple[str, ...] = ()

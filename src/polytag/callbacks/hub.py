@@ -18,7 +18,6 @@ from polytag.core.models import App
 from polytag.core.service import Service
 from polytag.core.text import storable
 from polytag.errors import NotFound
-from polytag.store import Tx
 
 
 class Callbacks:
@@ -73,18 +72,7 @@ class Callbacks:
         return None
 
     async def configure(self, app: App, cfg: CallbackConfig | None) -> None:
-        svc = self.service
-
-        def op(tx: Tx) -> None:
-            current = svc.apps.by_id(app.id, tx)
-            secret_hash, secret = svc.apps.secret_of(current, tx)
-            config = {k: v for k, v in current.config.items() if k != cfgs.CONFIG_KEY}
-            if cfg is not None:
-                config[cfgs.CONFIG_KEY] = cfg.to_json()
-            svc.apps.upsert(tx, current.dialect, current.name, secret_hash=secret_hash, secret=secret,
-                            config=config, now=current.created_at)
-
-        await svc.write(op, app=app)
+        await cfgs.store(self.service, app, cfg)
 
     # the URL check ---------------------------------------------------------------------------
     async def verify(self, app: App, face: CallbackFace) -> dict[str, Any]:

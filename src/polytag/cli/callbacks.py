@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -64,13 +65,30 @@ def callbacks_config(ctl, app_name, callback_url, token, encoding_aes_key, mode,
     _echo_json(ctl.callback_config(app_name))
 
 
+def _field(text: str) -> tuple[str, Any]:
+    """FIELD=VALUE: the value as JSON when it is JSON (a number, a list, ...), else as text."""
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise click.BadParameter(f"{text[:60]!r}: expected FIELD=VALUE", param_hint="FIELDS")
+    if name in ("app", "action"):
+        raise click.BadParameter(f"{name} is an argument, not a field", param_hint="FIELDS")
+    try:
+        return name, json.loads(value)
+    except ValueError:
+        return name, value
+
+
 @main.command("simulate")
 @click.argument("app_name")
 @click.argument("action")
-@click.option("--openid", default=None)
-@click.option("--scene", default=None, help="a QR code's scene (a number or a string)")
+@click.argument("fields", nargs=-1, metavar="[FIELD=VALUE]...")
+@click.option("--openid", default=None, help="the same as openid=...")
+@click.option("--scene", default=None, help="a QR code's scene (a number or a string): the same as scene=...")
 @_remote
-def simulate_cmd(ctl, app_name, action, openid, scene) -> None:
-    """Make a vendor-side event happen (follow, unfollow, scan: the dialect's actions) and send its callback."""
-    fields = {"openid": openid, "scene": int(scene) if scene and scene.isdigit() else scene}
-    _echo_json(ctl.simulate(app_name, action, **{k: v for k, v in fields.items() if v is not None}))
+def simulate_cmd(ctl, app_name, action, fields, openid, scene) -> None:
+    """Make a vendor-side event happen (the dialect's actions: see its compatibility page) and send
+    its callback, e.g. `simulate APP add_customer userid=zhangsan 'add_tag=["et..."]'`."""
+    doc = dict(_field(f) for f in fields)
+    doc |= {k: v for k, v in {"openid": openid, "scene": int(scene) if scene and scene.isdigit() else scene}.items()
+            if v is not None}
+    _echo_json(ctl.simulate(app_name, action, **doc))

@@ -12,13 +12,20 @@ from polytag.core.models import App
 from polytag.dialects import UNSET, Call, _wire
 from polytag.errors import NotFound
 
-SECRET_KEYS = frozenset({"access_token", "secret", "appsecret", "usersig", "token", "key", "sig"})
+SECRET_KEYS = frozenset({"access_token", "secret", "appsecret", "usersig", "token", "key", "sig",
+                         "encoding_aes_key"})
 MASK = "***"
+
+
+def is_secret(key: str) -> bool:
+    """A credential-like key: one of SECRET_KEYS, or any key ending in `secret` (corpsecret, ...)."""
+    name = key.lower()
+    return name in SECRET_KEYS or name.endswith("secret")
 
 
 def masked(query: Mapping[str, str]) -> dict[str, str]:
     """The query with credential values replaced by `***`."""
-    return {k: (MASK if k.lower() in SECRET_KEYS and v else v) for k, v in query.items()}
+    return {k: (MASK if is_secret(k) and v else v) for k, v in query.items()}
 
 
 def masked_body(body: bytes, cut: bool = False) -> Any:
@@ -41,7 +48,7 @@ def masked_body(body: bytes, cut: bool = False) -> Any:
 def masked_doc(doc: Any) -> Any:
     """A JSON document with credential fields masked at any depth (answers carry tokens too)."""
     if isinstance(doc, dict):
-        return {k: (MASK if isinstance(k, str) and k.lower() in SECRET_KEYS and v else masked_doc(v))
+        return {k: (MASK if isinstance(k, str) and is_secret(k) and v else masked_doc(v))
                 for k, v in doc.items()}
     if isinstance(doc, list):
         return [masked_doc(v) for v in doc]
@@ -52,7 +59,7 @@ def masked_doc(doc: Any) -> Any:
 _STRING = re.compile(r'"((?:[^"\\]|\\.)*)(?:"|\Z)', re.S)
 _COLON = re.compile(r"[ \t\r\n]*:[ \t\r\n]*")
 _SCALAR = re.compile(r"[^,}\]\s]*")
-_FORM = re.compile(r"(?i)(?<![\w-])(" + "|".join(sorted(SECRET_KEYS, key=len, reverse=True)) + r")=[^&\s]*")
+_FORM = re.compile(r"(?i)(?<![\w-])(" + "|".join(sorted(SECRET_KEYS, key=len, reverse=True)) + r"|\w*secret)=[^&\s]*")
 
 
 def masked_text(text: str) -> str:
@@ -62,7 +69,7 @@ def masked_text(text: str) -> str:
     out, pos, at = [], 0, 0
     while (m := _STRING.search(text, at)) is not None:
         colon = _COLON.match(text, m.end())
-        if colon is None or _unescape(m.group(1)).lower() not in SECRET_KEYS:
+        if colon is None or not is_secret(_unescape(m.group(1))):
             at = m.end()
             continue
         start = colon.end()

@@ -73,6 +73,14 @@ class Contacts:
         for user_id, ord_ in zip(friends, ords, strict=True):
             tx.insert_friend(app.id, union_id, user_id, ord_)
 
+    def drop_friend(self, tx: Tx, app: App, user_id: str, union_id: str) -> None:
+        """End a friendship: its marks go, then the pair (its subject stays, tagless, and is used
+        again if the two become friends again). NotFound as `pair`."""
+        subject = BitMap([self.pair(tx, app, user_id, union_id)])
+        for row in tx.tags(app.id):  # (ord, ext_id, ...) of every tag of the app
+            self.memberships.remove(tx, app, int(row[0]), subject)
+        tx.delete_friend(app.id, union_id, user_id)
+
     def pair(self, tx: Tx, app: App, user_id: str, union_id: str) -> int:
         """The subject of a friendship. Order: member, customer, friendship."""
         if not tx.member_exists(app.id, user_id):

@@ -6,7 +6,6 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from polytag.callbacks import config as callback_config
 from polytag.core.ids import generated_ext_ids
 from polytag.core.limits import Limits
 from polytag.core.models import App
@@ -58,7 +57,8 @@ def _followers(items: Any) -> tuple[list[str], dict[str, str]]:
 def seed_app(service: Service, entry: Mapping[str, Any]) -> App:
     """`{dialect: wechat, appid, secret, followers: [openid | {openid, language}, ..] | {generate: N},
     tags: [{name}], limits: {..}, wrong_secret_code: one of errors.WRONG_SECRET_CODES,
-    original_id: gh_.., callback: {url, token, encoding_aes_key, mode: plain | compat | safe}}`."""
+    original_id: gh_..}`
+    (and `callback:`, which polytag.seed applies for every dialect that pushes callbacks)."""
     appid, secret = str(entry["appid"]), str(entry["secret"])
     followers = entry.get("followers") or []
     if isinstance(followers, Mapping):
@@ -72,8 +72,6 @@ def seed_app(service: Service, entry: Mapping[str, Any]) -> App:
         if code not in errors.WRONG_SECRET_CODES:
             raise ValueError(f"wrong_secret_code must be one of {errors.WRONG_SECRET_CODES}, not {code}")
         config["wrong_secret_code"] = code
-    if "callback" in entry:  # a ConfigError (a ValueError) names the field
-        config["callback"] = callback_config.parse(entry["callback"], callbacks.MODES, "callback.").to_json()
     if "original_id" in entry:
         config["original_id"] = str(entry["original_id"])
     names = [str(t["name"] if isinstance(t, Mapping) else t) for t in entry.get("tags") or []]

@@ -20,6 +20,7 @@ from polytag.callbacks import envelope
 from polytag.callbacks.config import CallbackConfig
 from polytag.callbacks.face import CallbackFace, Event, Handshake, Outgoing, Stamp
 from polytag.callbacks.handshake import plain_echo, with_query
+from polytag.callbacks.xml import acknowledged, to_xml
 from polytag.core.models import App
 from polytag.core.service import Service
 from polytag.store import Tx
@@ -39,16 +40,6 @@ def original_id(app: App) -> str:
 
 
 # the XML ------------------------------------------------------------------------------------
-def _cdata(value: str) -> str:
-    return "<![CDATA[" + value.replace("]]>", "]]]]><![CDATA[>") + "]]>"
-
-
-def to_xml(fields: Mapping[str, Any]) -> str:
-    """WeChat's flat XML: numbers bare, text in CDATA, in the order given."""
-    parts = [f"<{k}>{v if isinstance(v, int) else _cdata(str(v))}</{k}>" for k, v in fields.items()]
-    return "<xml>" + "".join(parts) + "</xml>"
-
-
 def render(app: App, cfg: CallbackConfig, event: Event, stamp: Stamp) -> Outgoing:
     """The POST WeChat makes: the query it signs and the body of the configured mode."""
     plain = to_xml(event.fields)
@@ -65,12 +56,6 @@ def render(app: App, cfg: CallbackConfig, event: Event, stamp: Stamp) -> Outgoin
 
 def handshake(app: App, cfg: CallbackConfig, stamp: Stamp) -> Handshake:
     return plain_echo(cfg, stamp)  # the same in every mode: WeChat signs the URL check in plain
-
-
-def acknowledged(status: int, body: bytes) -> bool:
-    """An answer WeChat accepts: HTTP 200 with `success`, an empty body, or a passive reply."""
-    text = body.strip()
-    return status == 200 and (text in (b"", b"success") or text.startswith(b"<xml"))
 
 
 # the events ---------------------------------------------------------------------------------
@@ -218,4 +203,5 @@ FACE = CallbackFace(
     acknowledged=acknowledged,
     timeout_s=5.0,  # "微信服务器在五秒内收不到响应会断掉连接，并且重新发起请求，总共重试三次"
     attempts=3,
+    events=("subscribe", "SCAN", "unsubscribe", "MASSSENDJOBFINISH"),
 )

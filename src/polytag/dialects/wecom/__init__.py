@@ -16,7 +16,7 @@ from polytag.core.limits import Limits
 from polytag.core.models import App
 from polytag.core.service import Service
 from polytag.dialects import Console, Dialect, Endpoint
-from polytag.dialects.wecom import auth, customers, errors, parts, routes
+from polytag.dialects.wecom import auth, callbacks, customers, errors, parts, routes, simulate
 from polytag.store import Tx
 
 LIMITS = Limits(
@@ -51,11 +51,14 @@ def _tags(group: Mapping[str, Any]) -> list[tuple[str, int]]:
 def seed_app(service: Service, entry: Mapping[str, Any]) -> App:
     """`{dialect: wecom, corpid, secret, members: [userid, ..], customers: [{external_userid,
     unionid, name, follow_users: [userid, ..]}] | {generate: N}, groups: [{name, order, tags:
-    [{name, order}]}], limits: {..}, callable: false}`; groups are optional."""
+    [{name, order}]}], limits: {..}, callable: false, agentid: N}`; groups are optional (and `callback:`, which
+    polytag.seed applies)."""
     corpid, secret = str(entry["corpid"]), str(entry["secret"])
     members = [str(m) for m in entry.get("members") or []]
     found = _customers(entry, members)
     config: dict[str, Any] = {**APP_CONFIG, **({"limits": entry["limits"]} if "limits" in entry else {})}
+    if "agentid" in entry:  # AgentID of the callback envelope
+        config["agentid"] = int(entry["agentid"])
     if entry.get("callable") is False:  # a secret that may not call the customer-contact APIs: 48002
         config["callable"] = False
     if not isinstance(entry.get("customers"), Mapping):
@@ -117,6 +120,7 @@ DIALECT = Dialect(
     fixture_entry=fixture_entry,
     seed_keys=("corpid", "secret"),
     console=Console(grouped=True, hue="purple"),
+    callbacks=callbacks.face(simulate.ACTIONS),
 )
 
 __all__ = ["DIALECT", "LIMITS", "Endpoint"]

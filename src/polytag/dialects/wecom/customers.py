@@ -79,10 +79,12 @@ async def get(call: Call) -> dict[str, Any]:
     svc = call.service
     carried = _by_member(parts.contacts(svc).customer_tags(app, ext))  # NotFound("customer") first
     rows = svc.store.read()
-    created = rows.customer_created_at(app.id, ext) or 0
+    created, friends = rows.customer_created_at(app.id, ext) or 0, rows.friends_of(app.id, ext)
+    if not friends:  # every member deleted it, or it deleted them: no external contact of the corp
+        raise NotFound("friendship", ext)
     follow = [_follow(str(u), created, {"tags": [
         {"group_name": c.group_name, "tag_name": c.tag.name, "tag_id": c.tag.ext_id, "type": 1}
-        for c in carried.get(str(u), [])]}) for u, _ord in rows.friends_of(app.id, ext)]
+        for c in carried.get(str(u), [])]}) for u, _ord in friends]
     return {**OK, "external_contact": _contact(app, ext), "follow_user": follow}
 
 

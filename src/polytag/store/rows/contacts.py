@@ -50,6 +50,12 @@ class ContactRows(Executor):
             (app_id, union_id, user_id, subject_ord),
         )
 
+    def delete_friend(self, app_id: int, union_id: str, user_id: str) -> None:
+        self._run(
+            "DELETE FROM contact_friends WHERE app_id = ? AND union_id = ? AND user_id = ?",
+            (app_id, union_id, user_id),
+        )
+
     def member_exists(self, app_id: int, user_id: str) -> bool:
         return self._one(
             "SELECT 1 FROM contact_members WHERE app_id = ? AND user_id = ?", (app_id, user_id)
