@@ -1,112 +1,48 @@
 """Tenant isolation matrix: for every ordered pair of apps (X, Y), X's credentials never read or
 change Y's data, whatever the two apps' dialects.
 
-Six apps, two of each dialect, each with its own subjects, tags and memberships (names carry the
-app's key, so a leak shows). For each pair, X's credentials make every call of X's dialect that
-names one of Y's subjects, tag ids or group ids; each call must be refused (WeChat: 49003 for a
-follower of another app, 45159 for a tag id it does not have; IM: 70107 for accounts it never
-imported, and reads of them are empty; JuziBot: 40068 for ids it does not own, as for ids nobody
-has, never -2, which would tell a tenant the id exists elsewhere) and answer nothing
-of Y's. Then Y's whole state, read through the native API, must equal what it was before, and so
-must X's. Credentials are cross-checked too: X's token, UserSig or JuziBot token never opens Y.
+Two apps of every dialect the server discovers, each with its own subjects, tags and memberships
+(names carry the app's key, so a leak shows). For each pair, X's credentials make every call of
+X's dialect that names one of Y's subjects, tag ids or group ids; each must answer the code X's
+dialect gives for it (an id the app does not have) and nothing of Y's. Then every app's whole
+state, read through the native API, must equal what it was before. Credentials are
+cross-checked too: within a dialect by each dialect's own rules, and across dialects (one
+dialect's credential is refused by every other, even on a shared prefix). What differs per
+dialect comes from the `PROFILE` in its own test folder (tests/tenancy_profile.py): a new
+dialect joins the matrix without editing this file.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from itertools import permutations
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-import TLSSigAPIv2
 from starlette.testclient import TestClient
 
-from tests import et_id
+from polytag import dialects
+from tests.tenancy_profile import Check, Seed, Session, profiles
 
-WX = [{"key": "wa", "appid": "wx000000000000aaa1", "secret": "secret-wa-0000"},
-      {"key": "wb", "appid": "wx000000000000bbb2", "secret": "secret-wb-0000"}]
-IM = [{"key": "ia", "sdkappid": 1400000101, "secret": "a1" * 32},
-      {"key": "ib", "sdkappid": 1400000202, "secret": "b2" * 32}]
-JZ = [{"key": "ja", "name": "tenant-ja", "secret": "token-ja-000000000000"},
-      {"key": "jb", "name": "tenant-jb", "secret": "token-jb-000000000000"}]
-ADMIN = "administrator"
-APPS = WX + IM + JZ
-APP_NAME = {a["key"]: str(a.get("appid") or a.get("sdkappid") or a.get("name")) for a in APPS}
-DIALECT = {**{a["key"]: "wechat" for a in WX}, **{a["key"]: "tencent_im" for a in IM},
-           **{a["key"]: "juzibot" for a in JZ}}
+FOUND = dialects.discover()
+PROFILES = profiles(sorted(FOUND))
+SEEDS: dict[str, tuple[str, Seed]] = {s.key: (name, s) for name, p in PROFILES.items() for s in p.seeds}
+APP_NAME = {key: FOUND[name].name_of(seed.entry) for key, (name, seed) in SEEDS.items()}
+PAIRS = list(permutations(SEEDS, 2))
+CHECKS = [(name, check) for name, p in PROFILES.items() for check in (p.cross_check, *p.checks)]
 
 
-def subjects(key: str) -> list[str]:
-    if DIALECT[key] == "wechat":
-        return [f"o{key}Follower{i:017d}" for i in range(3)]
-    return [f"{key}-user-{i}" for i in range(3)]
+class World:
+    """Every app seeded, logged in and set up, over one in-process client."""
 
-
-def seed_doc() -> dict[str, Any]:
-    apps: list[dict[str, Any]] = []
-    for i, a in enumerate(WX):  # the second WeChat app has more tags: ids the first does not have
-        apps.append({"dialect": "wechat", "appid": a["appid"], "secret": a["secret"],
-                     "followers": subjects(a["key"]),
-                     "tags": [{"name": f"{a['key']}-t{n}"} for n in range(2 + 3 * i)]})
-    for a in IM:
-        apps.append({"dialect": "tencent_im", "sdkappid": a["sdkappid"], "key": a["secret"],
-                     "admin": ADMIN, "accounts": subjects(a["key"])})
-    for a in JZ:
-        apps.append({"dialect": "juzibot", "name": a["name"], "token": a["secret"], "members": ["rocky"],
-                     "customers": [{"unionId": u, "friends": ["rocky"]} for u in subjects(a["key"])],
-                     "groups": [{"name": f"{a['key']}-g", "tags": [{"name": f"{a['key']}-t0"},
-                                                                   {"name": f"{a['key']}-t1"}]}]})
-    return {"apps": apps}
-
-
-class Tenants:
-    """Credentials and calls per app over one in-process client."""
-
-    def __init__(self, client: TestClient) -> None:
-        self.client = client
-        self.tokens = {a["key"]: self._wechat_token(a) for a in WX}
-        self.sigs = {a["key"]: str(TLSSigAPIv2.TLSSigAPIv2(a["sdkappid"], a["secret"]).gen_sig(ADMIN))
-                     for a in IM}
-
-    def _wechat_token(self, a: dict[str, Any]) -> str:
-        got = self.client.get("/cgi-bin/token", params={"grant_type": "client_credential",
-                                                        "appid": a["appid"], "secret": a["secret"]}).json()
-        return str(got["access_token"])
-
-    def wechat(self, key: str, path: str, body: Any = None, token: str | None = None,
-               **query: str) -> dict[str, Any]:
-        content = b"" if body is None else json.dumps(body).encode()
-        method = "GET" if body is None else "POST"
-        resp = self.client.request(method, f"/cgi-bin/{path}", content=content,
-                                   params={"access_token": token or self.tokens[key], **query})
-        assert resp.status_code == 200, resp.text
-        out: dict[str, Any] = resp.json()
-        return out
-
-    def im(self, key: str, path: str, body: Any, sdkappid: int | None = None) -> dict[str, Any]:
-        app = next(a for a in IM if a["key"] == key)
-        query = {"sdkappid": str(sdkappid or app["sdkappid"]), "identifier": ADMIN,
-                 "usersig": self.sigs[key], "random": "12345", "contenttype": "json"}
-        resp = self.client.post(f"/v4/{path}", params=query, content=json.dumps(body).encode())
-        assert resp.status_code == 200, resp.text
-        out: dict[str, Any] = resp.json()
-        return out
-
-    def juzi(self, key: str, path: str, body: Any = None, token: str | None = None,
-             **query: str) -> dict[str, Any]:
-        secret = token or next(a for a in JZ if a["key"] == key)["secret"]
-        method = "GET" if body is None else "POST"
-        content = b"" if body is None else json.dumps(body).encode()
-        resp = self.client.request(method, f"/api/v1/{path}", params={"token": secret, **query},
-                                   content=content)
-        assert resp.status_code == 200, resp.text
-        out: dict[str, Any] = resp.json()
-        return out
+    def __init__(self, client: TestClient, sessions: dict[str, Session]) -> None:
+        self.client, self.sessions = client, sessions
 
     def state(self, key: str) -> dict[str, Any]:
-        """The app's whole state through the native API: tags with counts, every subject's tags."""
+        """The app's whole state through the native API: tags (counts, order, version), groups,
+        every subject's tags."""
         name = APP_NAME[key]
         tags = self.client.get(f"/v1/apps/{name}/tags").json()
         held = {}
@@ -114,162 +50,103 @@ class Tenants:
             got = self.client.get(f"/v1/apps/{name}/subjects/{quote(s, safe='')}").json()
             held[s] = sorted(t["name"] for t in got["tags"] or [])
         groups = self.client.get(f"/v1/apps/{name}/groups").json()
-        return {"tags": sorted((t["id"], t["name"], t["count"]) for t in tags), "held": held,
-                "groups": sorted((g["id"], g["name"]) for g in groups)}
+        return {"tags": sorted((t["id"], t["name"], t["count"], t.get("order"), t.get("version")) for t in tags),
+                "held": held, "groups": sorted((g["id"], g["name"], g.get("order")) for g in groups)}
+
+    def pair(self, name: str) -> tuple[Session, Session]:
+        a, b = PROFILES[name].seeds
+        return self.sessions[a.key], self.sessions[b.key]
 
 
 @pytest.fixture
-def tenants(client: TestClient, seeded: Callable[[dict[str, Any]], list[Any]]) -> Iterator[Tenants]:
-    seeded(seed_doc())
-    t = Tenants(client)
-    for a in WX:  # memberships: each follower carries its app's first tag
-        assert t.wechat(a["key"], "tags/members/batchtagging",
-                        {"openid_list": subjects(a["key"]), "tagid": 100})["errcode"] == 0
-    for a in IM:
-        body = {"UserTags": [{"To_Account": s, "Tags": [f"{a['key']}-t0"]} for s in subjects(a["key"])]}
-        assert t.im(a["key"], "all_member_push/im_add_tag", body)["ErrorCode"] == 0
-        names = {"AttrNames": {"0": "a"}}
-        assert t.im(a["key"], "all_member_push/im_set_attr_name", names)["ErrorCode"] == 0
-        attrs = {"UserAttrs": [{"To_Account": s, "Attrs": {"a": f"{a['key']}-t-attr"}}
-                               for s in subjects(a["key"])]}
-        assert t.im(a["key"], "all_member_push/im_set_attr", attrs)["ErrorCode"] == 0
-    for a in JZ:
-        tag = et_id(a["name"], "tag", 0)
-        marks = [{"userId": "rocky", "unionId": s, "addTagId": [tag]} for s in subjects(a["key"])]
-        assert t.juzi(a["key"], "tag/mark", {"mark_list": marks})["errcode"] == 0
-    yield t
+def world(client: TestClient, seeded: Callable[[dict[str, Any]], list[Any]]) -> World:
+    seeded({"apps": [dict(seed.entry) for _, seed in SEEDS.values()]})
+    sessions = {key: PROFILES[name].login(client, seed) for key, (name, seed) in SEEDS.items()}
+    for key, (name, _) in SEEDS.items():
+        PROFILES[name].setup(sessions[key])
+    return World(client, sessions)
 
 
-def foreign_ids(y: str) -> dict[str, list[str]]:
-    """What of Y's an attacker could name: its subjects, tag ids and group ids."""
-    name = APP_NAME[y]
-    if DIALECT[y] == "juzibot":
-        return {"subjects": subjects(y), "tags": [et_id(name, "tag", i) for i in range(2)],
-                "groups": [et_id(name, "group", 0)]}
-    return {"subjects": subjects(y), "tags": [], "groups": []}
+def test_the_matrix_holds_every_dialect() -> None:
+    """Two apps per dialect found (four dialects today), keys and names unique, names marked."""
+    assert len(SEEDS) == 2 * len(PROFILES) >= 8  # keys unique across dialects
+    assert len(set(APP_NAME.values())) == len(SEEDS)
+    for _, seed in SEEDS.values():  # every name of the app's carries a mark, so a leak shows
+        assert seed.tag_names and all(n.startswith(seed.marks) for n in seed.tag_names), seed.key
 
 
-def attack(t: Tenants, x: str, y: str) -> list[tuple[str, Any]]:
-    """Every call X's credentials can make naming Y's data; returns (call, answer) of each."""
-    ids, out = foreign_ids(y), []
-    someone = ids["subjects"][0]
-    if DIALECT[x] == "wechat":
-        big_id = 104  # only the second WeChat app has tag 104
-        for path, body, query in [
-            ("tags/members/batchtagging", {"openid_list": ids["subjects"], "tagid": 100}, {}),
-            ("tags/members/batchuntagging", {"openid_list": ids["subjects"], "tagid": 100}, {}),
-            ("tags/getidlist", {"openid": someone}, {}),
-            ("user/info/updateremark", {"openid": someone, "remark": "pwned"}, {}),
-            ("user/info/batchget", {"user_list": [{"openid": someone}]}, {}),
-            ("tags/members/batchblacklist", {"openid_list": [someone]}, {}),
-            ("tags/members/batchunblacklist", {"openid_list": [someone]}, {}),
-            ("user/info", None, {"openid": someone}),
-        ]:
-            out.append((path, t.wechat(x, path, body, **query)))
-        if x == "wa":
-            out.append(("user/tag/get", t.wechat(x, "user/tag/get", {"tagid": big_id})))
-            out.append(("tags/update", t.wechat(x, "tags/update", {"tag": {"id": big_id, "name": "x"}})))
-            out.append(("tags/delete", t.wechat(x, "tags/delete", {"tag": {"id": big_id}})))
-    elif DIALECT[x] == "tencent_im":
-        tag = f"{y}-t0"
-        for path, body in [
-            ("all_member_push/im_add_tag", {"UserTags": [{"To_Account": someone, "Tags": [tag]}]}),
-            ("all_member_push/im_remove_tag", {"UserTags": [{"To_Account": someone, "Tags": [tag]}]}),
-            ("all_member_push/im_remove_all_tags", {"To_Account": [someone]}),
-            ("all_member_push/im_set_attr", {"UserAttrs": [{"To_Account": someone, "Attrs": {"a": "b"}}]}),
-            ("all_member_push/im_get_tag", {"To_Account": [someone]}),
-            ("all_member_push/im_get_attr", {"To_Account": [someone]}),
-            ("im_open_login_svc/account_delete", {"DeleteItem": [{"UserID": someone}]}),
-        ]:
-            out.append((path, t.im(x, path, body)))
-    else:
-        for path, body, query in [
-            ("tag/mark", {"mark_list": [{"userId": "rocky", "unionId": someone, "addTagId": ids["tags"] or
-                                         [et_id(APP_NAME[x], "tag", 0)]}]}, {}),
-            ("tag/edit", {"id": (ids["tags"] or ["none"])[0], "name": "pwned"}, {}),
-            ("tag/delete", {"id": ids["tags"] or ["none"]}, {}),
-            ("tagGroup/edit", {"id": (ids["groups"] or ["none"])[0], "name": "pwned"}, {}),
-            ("tagGroup/delete", {"id": ids["groups"] or ["none"]}, {}),
-            ("tag/create", {"groupId": (ids["groups"] or ["none"])[0], "tag": [{"name": "pwned"}]}, {}),
-            ("tag/detail", None, {"tagId": (ids["tags"] or ["none"])[0]}),
-        ]:
-            out.append((path, t.juzi(x, path, body, **query)))
-    return out
+def _leaks(answer: Any, y: Seed) -> list[str]:
+    """Y's names, or Y's (long, unguessable) ids, in an answer to another app."""
+    text = json.dumps(answer, ensure_ascii=False)
+    ids = [i for i in (*y.tags, *y.groups) if len(i) >= 16]
+    return [m for m in (*y.marks, *ids) if m in text]
 
 
-def refused(dialect: str, path: str, answer: dict[str, Any]) -> bool:
-    """The answer refuses, or (reads) answers nothing of Y's."""
-    if dialect == "wechat":
-        return answer.get("errcode") in (49003, 45159, 40003)
-    if dialect == "tencent_im":
-        if path.endswith(("im_get_tag", "im_get_attr")):
-            items = answer.get("UserTags") or answer.get("UserAttrs") or []
-            return answer.get("ErrorCode") == 0 and all(not (i.get("Tags") or i.get("Attrs")) for i in items)
-        if path.endswith("account_delete"):  # the vendor answers per account: not ours, not deleted
-            return all(r.get("ResultCode") != 0 for r in answer.get("ResultItem", []))
-        return answer.get("ErrorCode") == 70107
-    return answer.get("errcode") not in (0, -2)  # -2 would say "this id exists, in another app"
+def attack(world: World, x: str, y: str) -> list[Any]:
+    """Every call X's credentials make naming Y's data; the ones answering wrong, or leaking."""
+    (dialect, sx), (_, sy) = SEEDS[x], SEEDS[y]
+    calls = PROFILES[dialect].hostile(sx, sy)
+    assert calls, f"{x} has no call naming {y}'s data"
+    bad: list[Any] = []
+    for req in calls:
+        answer = world.sessions[x].ask(req)
+        if FOUND[dialect].code_of(answer) != req.code or not req.empty(answer):
+            bad.append((x, y, req.path, req.body or req.query, f"expected {req.code}", answer))
+        if _leaks(answer, sy):
+            bad.append((x, y, req.path, "leak", _leaks(answer, sy), answer))
+    return bad
 
 
-PAIRS = list(permutations([a["key"] for a in APPS], 2))
-
-
-def test_no_app_reads_or_changes_another(tenants: Tenants) -> None:
-    before = {k: tenants.state(k) for k in APP_NAME}
-    assert all(before[k]["held"] for k in APP_NAME)  # every app has tagged subjects to protect
-    bad = []
-    for x, y in PAIRS:
-        for path, answer in attack(tenants, x, y):
-            if not refused(DIALECT[x], path, answer):
-                bad.append((x, y, path, answer))
-            text = json.dumps(answer, ensure_ascii=False)
-            if f"{y}-t" in text or f"{y}-g" in text:  # a name of Y's answered to X
-                bad.append((x, y, path, "leak", answer))
+def test_no_app_reads_or_changes_another(world: World) -> None:
+    before = {k: world.state(k) for k in SEEDS}
+    for key, (_, seed) in SEEDS.items():  # every app has subjects, all tagged, to protect
+        assert sorted(before[key]["held"]) == sorted(seed.subjects), key
+        assert all(before[key]["held"].values()), key
+    bad = [problem for x, y in PAIRS for problem in attack(world, x, y)]
     assert bad == [], "\n".join(map(str, bad))
-    after = {k: tenants.state(k) for k in APP_NAME}
+    after = {k: world.state(k) for k in SEEDS}
     assert after == before
 
 
-def test_wechat_codes_name_the_reason(tenants: Tenants) -> None:
-    """49003 for a follower of another app on this server, 40003 for an openid nobody has,
-    45159 for a tag id this app does not have (though another app does)."""
-    other = subjects("wb")[0]
-    assert tenants.wechat("wa", "tags/getidlist", {"openid": other})["errcode"] == 49003
-    assert tenants.wechat("wa", "tags/getidlist", {"openid": "o" + "z" * 27})["errcode"] == 40003
-    assert tenants.wechat("wa", "user/tag/get", {"tagid": 104})["errcode"] == 45159
-    own = tenants.wechat("wb", "user/tag/get", {"tagid": 104})
-    assert "errcode" not in own and own["count"] == 0  # data answers carry no errcode
+def test_each_app_lists_its_own_tags_only(world: World) -> None:
+    for key, (name, seed) in SEEDS.items():
+        assert PROFILES[name].own_tags(world.sessions[key]) == set(seed.tag_names), key
 
 
-def test_credentials_open_only_their_own_app(tenants: Tenants) -> None:
-    # WeChat: one app's secret never buys another's token; a token only ever names its app
-    wa, wb = WX
-    got = tenants.client.get("/cgi-bin/token", params={"grant_type": "client_credential",
-                                                       "appid": wb["appid"], "secret": wa["secret"]})
-    assert got.json()["errcode"] in (40125, 40001)
-    tags_a = tenants.wechat("wa", "tags/get")["tags"]
-    assert {t["name"] for t in tags_a if t["id"] >= 100} == {"wa-t0", "wa-t1"}
-    # IM: X's UserSig is refused at Y's sdkappid (signed with X's key for X's sdkappid)
-    ia, ib = IM
-    answer = tenants.im("ia", "all_member_push/im_get_tag", {"To_Account": subjects("ib")},
-                        sdkappid=ib["sdkappid"])
-    assert answer["ErrorCode"] in (70003, 70009, 70013, 70014, 70001)
-    # JuziBot: each token lists its own tags only
-    listing = tenants.juzi("ja", "tag/list")
-    assert "jb-" not in json.dumps(listing, ensure_ascii=False) and "ja-t0" in json.dumps(listing,
-                                                                                        ensure_ascii=False)
-    # cross-dialect: a WeChat token is no JuziBot token, nor the reverse
-    assert tenants.juzi("ja", "tag/list", token=tenants.tokens["wa"])["errcode"] != 0
-    assert tenants.wechat("wa", "tags/get", token=JZ[0]["secret"])["errcode"] in (40001, 40014, 42001)
+@pytest.mark.parametrize(("name", "check"), CHECKS, ids=[f"{n}-{c.__name__}" for n, c in CHECKS])
+def test_dialect_credentials_and_codes(world: World, name: str, check: Check) -> None:
+    """Each dialect's own checks between its apps A and B (its credential cross-check first)."""
+    check(*world.pair(name))
 
 
-def test_secrets_never_in_the_journal(tenants: Tenants) -> None:
-    """Secrets, tokens and UserSigs appear in no journal entry: not in queries, bodies or answers."""
-    a = WX[0]
-    tenants.client.post("/cgi-bin/stable_token", content=json.dumps(
-        {"grant_type": "client_credential", "appid": a["appid"], "secret": a["secret"]}).encode())
-    tenants.im("ia", "all_member_push/im_get_tag", {"To_Account": subjects("ia")})
-    journal = tenants.client.get("/_polytag/requests", params={"limit": 1000}).text
-    assert "stable_token" in journal and "im_get_tag" in journal and "tag/mark" in journal
-    secrets = [*(x["secret"] for x in APPS), *tenants.tokens.values(), *tenants.sigs.values()]
-    assert [s for s in secrets if s in journal] == []
+def _refused(world: World, x: str, y: str) -> list[Any]:
+    """X's credential (of another dialect) on Y's probe: refused, holding nothing of Y's."""
+    dialect, sy = SEEDS[y]
+    probe = PROFILES[dialect].probe(sy)
+    answer = world.sessions[y].ask(probe, credential=world.sessions[x].credential)
+    if FOUND[dialect].code_of(answer) not in PROFILES[dialect].bad_credential or _leaks(answer, sy):
+        return [(x, y, answer)]
+    return []
+
+
+def test_no_credential_opens_another_dialect(world: World) -> None:
+    """Every app's credential on every app of another dialect (dialects may share a prefix)."""
+    bad: list[Any] = []
+    for y, (dialect, seed) in SEEDS.items():
+        probe = PROFILES[dialect].probe(seed)
+        assert FOUND[dialect].code_of(world.sessions[y].ask(probe)) == probe.code, y  # its own opens it
+        bad += [p for x, (other, _) in SEEDS.items() if other != dialect for p in _refused(world, x, y)]
+    assert bad == [], "\n".join(map(str, bad))
+
+
+def test_secrets_never_in_the_journal(world: World) -> None:
+    """Secrets and the credentials they bought appear in no journal entry: not in queries, bodies
+    or answers. Every app's calls, and every vendor call that handed out a credential, are there."""
+    journal = world.client.get("/_polytag/requests", params={"limit": 1000})
+    entries = journal.json()["requests"]
+    assert {e["app"] for e in entries} >= set(APP_NAME.values())
+    logins = {s.login_path for s in world.sessions.values() if s.login_path}
+    assert logins and logins <= {e["path"] for e in entries}
+    secrets = [str(seed.entry[FOUND[name].seed_keys[1]]) for name, seed in SEEDS.values()]
+    secrets += [s.credential for s in world.sessions.values()]
+    assert [s for s in secrets if s in journal.text] == []
