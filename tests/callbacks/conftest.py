@@ -61,8 +61,8 @@ def configure(client: TestClient, r: Receiver, mode: str = "plain", app: str = A
     return out
 
 
-def simulate(client: TestClient, action: str, status: int = 200, **doc: Any) -> dict[str, Any]:
-    resp = client.post("/_polytag/simulate", json={"app": APPID, "action": action, **doc})
+def simulate(client: TestClient, action: str, status: int = 200, app: str = APPID, **doc: Any) -> dict[str, Any]:
+    resp = client.post("/_polytag/simulate", json={"app": app, "action": action, **doc})
     assert resp.status_code == status, resp.text
     out: dict[str, Any] = resp.json()
     return out

@@ -19,6 +19,7 @@ from polytag.callbacks.receiver import Received, Receiver
 from polytag.core.service import Service
 from tests import et_id
 from tests.callbacks.conftest import configure, deliveries, flush
+from tests.callbacks.conftest import simulate as cb_simulate
 from tests.dialects.juzibot.conftest import call as jz_call
 from tests.dialects.wecom.conftest import (
     CORPID,
@@ -62,10 +63,7 @@ def rcv(receivers: Callable[..., Receiver], corp: TestClient) -> Receiver:
 
 
 def simulate(client: TestClient, action: str, status: int = 200, **doc: Any) -> dict[str, Any]:
-    resp = client.post("/_polytag/simulate", json={"app": CORPID, "action": action, **doc})
-    assert resp.status_code == status, resp.text
-    out: dict[str, Any] = resp.json()
-    return out
+    return cb_simulate(client, action, status, app=CORPID, **doc)
 
 
 def opened(r: Receiver, got: Received) -> dict[str, Any]:
