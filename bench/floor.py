@@ -36,7 +36,7 @@ import orjson
 from pyroaring import BitMap
 
 from polytag.core.ordmap import OrdMap
-from polytag.dialects import read_body, send_bytes
+from polytag.dialects._http import read_body, send_bytes
 
 FOLLOWERS = 1_000_000
 OK = b'{"errcode":0,"errmsg":"ok"}'

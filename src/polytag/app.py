@@ -16,6 +16,7 @@ from polytag import dialects, seed
 from polytag.config import Settings
 from polytag.core.resident import MB, Resident
 from polytag.core.service import Service
+from polytag.dialects import _http
 from polytag.errors import LimitExceeded
 from polytag.guard import AdminGuard, Policy, too_large
 from polytag.observe.requests import Observer
@@ -84,11 +85,11 @@ def noop(cap: int | None = None) -> ASGIApp:
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            await dialects.read_body(receive, cap, dialects.declared_length(scope))
+            await _http.read_body(receive, cap, _http.declared_length(scope))
         except LimitExceeded as exc:
-            await dialects.send_bytes(send, 413, json.dumps({"error": too_large(exc)}).encode(), "application/json")
+            await _http.send_bytes(send, 413, json.dumps({"error": too_large(exc)}).encode(), "application/json")
             return
-        await dialects.send_bytes(send, 200, ack, "application/json")
+        await _http.send_bytes(send, 200, ack, "application/json")
 
     return app
 

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from polytag.admin import is_loopback
 from polytag.config import Settings
-from polytag.dialects import declared_length, read_body
+from polytag.dialects._http import declared_length, read_body
 from polytag.errors import LimitExceeded
 
 READS = frozenset({"GET", "HEAD", "OPTIONS"})

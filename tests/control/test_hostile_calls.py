@@ -14,11 +14,11 @@ import pytest
 import yaml
 from starlette.testclient import TestClient
 
-from polytag import dialects
 from polytag.app import create_app
 from polytag.config import Settings
 from polytag.control.journal import MAX_BODY, MAX_PATH, MAX_QUERY, Filter
 from polytag.control.plane import ControlPlane, _planes
+from polytag.dialects import _http
 from tests.conftest import IN_PROCESS
 from tests.control.conftest import AUTH, KEY, SEED, WX, wx_call, wx_token
 
@@ -135,7 +135,7 @@ def _size(value: Any) -> int:
 
 def test_long_query_strings_are_bounded_in_bytes(small: TestClient) -> None:
     token = wx_token(small)
-    cache = getattr(dialects, "_cached_query", None) or dialects._parse_query  # (before: one lru_cache)
+    cache = _http._cached_query
     before = cache.cache_info().currsize
     pad = "q" * 62 * 1024  # about the longest URL the test client sends
     for i in range(40):
@@ -161,17 +161,17 @@ def test_long_query_strings_are_bounded_in_bytes(small: TestClient) -> None:
 def test_the_query_cache_bound_holds_for_the_largest_query_it_keeps() -> None:
     """The worst query the cache keeps (QUERY_CACHE_BYTES, the most parameters) stays small parsed,
     so QUERY_CACHE_SIZE of them stay within 8 MiB."""
-    n = dialects.QUERY_CACHE_PARAMS
-    width = dialects.QUERY_CACHE_BYTES // n - 2
+    n = _http.QUERY_CACHE_PARAMS
+    width = _http.QUERY_CACHE_BYTES // n - 2
     raw = "&".join(f"{i:0{width // 2}d}=" + "v" * (width - width // 2) for i in range(n)).encode()[
-        :dialects.QUERY_CACHE_BYTES]
-    before = dialects._cached_query.cache_info().currsize
-    query, _ = dialects._parse_query(raw)
-    assert dialects._cached_query.cache_info().currsize <= before + 1
+        :_http.QUERY_CACHE_BYTES]
+    before = _http._cached_query.cache_info().currsize
+    query, _ = _http._parse_query(raw)
+    assert _http._cached_query.cache_info().currsize <= before + 1
     deep = sys.getsizeof(raw) + sys.getsizeof(dict(query)) + sum(
         sys.getsizeof(k) + sys.getsizeof(v) for k, v in query.items())
-    assert deep * dialects.QUERY_CACHE_SIZE < 8 * 1024 * 1024, deep
-    assert dialects._parse_query(raw + b"&" + b"x" * 64)[0] is not dialects._parse_query(raw + b"&" + b"x" * 64)[0]
+    assert deep * _http.QUERY_CACHE_SIZE < 8 * 1024 * 1024, deep
+    assert _http._parse_query(raw + b"&" + b"x" * 64)[0] is not _http._parse_query(raw + b"&" + b"x" * 64)[0]
 
 
 # 7: the journal masks what the dialect read as a credential -----------------------------------

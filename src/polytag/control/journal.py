@@ -21,7 +21,8 @@ from typing import Any
 import orjson
 
 from polytag.control.calls import AppHints, clean_text, masked, masked_body, masked_doc
-from polytag.dialects import Call, parse_query
+from polytag.dialects import Call
+from polytag.dialects._http import parse_query
 
 DEFAULT_SIZE = int(os.environ.get("POLYTAG_JOURNAL_SIZE", "1000") or 1000)
 MAX_BODY = 64 * 1024  # request and answer bytes kept per entry; longer ones are cut (and say so)

@@ -21,7 +21,7 @@ from polytag.store import Store
 from polytag.store.rows import Rows
 
 if TYPE_CHECKING:
-    from polytag.core.service import Service
+    from polytag.core.parts import Deps
 
 PROFILE_KEYS = ("externalUserId", "name", "gender", "type")
 CONFIG_KEY = "customer_profiles"
@@ -62,8 +62,9 @@ class Customers:
         self.groups = groups
 
     @classmethod
-    def of(cls, service: Service) -> Customers:
-        return cls(service.store, service.memberships, service.groups)
+    def of_deps(cls, deps: Deps) -> Customers:
+        """A dialect's customers part (`Dialect.parts`), from the core's explicit dependencies."""
+        return cls(deps.store, deps.memberships, deps.groups)
 
     def external_id(self, app: App, union_id: str) -> str:
         given = profiles(app).get(union_id, {}).get("externalUserId")

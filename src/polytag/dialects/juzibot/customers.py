@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from polytag.core.customers import Customer, Customers, Follow
+from polytag.core.customers import Customer, Follow
 from polytag.core.models import App
 from polytag.dialects import Call, Endpoint
+from polytag.dialects.juzibot.parts import customers
 from polytag.errors import Invalid
 
 OK: dict[str, Any] = {"errcode": 0, "errmsg": "ok"}
@@ -52,7 +53,7 @@ def _customer(c: Customer) -> dict[str, Any]:
 async def customer_list(call: Call) -> dict[str, Any]:
     page, size = _query_int(call, "current"), _query_int(call, "pageSize")
     user_id = call.query.get("userId") or None
-    total, found = Customers.of(call.service).page(_app(call), user_id, page, size)
+    total, found = customers(call.service).page(_app(call), user_id, page, size)
     return {**OK, "data": [_customer(c) for c in found], "total": total}
 
 
@@ -61,7 +62,7 @@ async def customer_detail(call: Call) -> dict[str, Any]:
     external, union = call.query.get("externalUserId") or None, call.query.get("unionId") or None
     if external is None and union is None:
         raise Invalid("externalUserId", "missing", None, "externalUserId or unionId is required")
-    found = Customers.of(call.service).detail(_app(call), union_id=union, external_id=external)
+    found = customers(call.service).detail(_app(call), union_id=union, external_id=external)
     return {**OK, "data": _customer(found)}
 
 

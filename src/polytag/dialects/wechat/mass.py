@@ -95,8 +95,8 @@ async def _send(call: Call, kind: str, target: str = "", ext_ids: list[str] | No
 
 def _finished(call: Call, rec: SendRecord) -> SendRecord:
     """The job is done at once in the emulator: MASSSENDJOBFINISH goes to the app's callback URL."""
-    call.service.emit(_app(call), callbacks.mass_finished(_app(call), rec.id, len(rec.audience),
-                                                          int(rec.created_at)))
+    app = _app(call)
+    call.service.emit(app, callbacks.mass_finished(app, rec.id, len(rec.audience), int(rec.created_at)))
     return rec
 
 
