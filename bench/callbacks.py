@@ -1,11 +1,13 @@
 """Callback delivery: latency (queued to acknowledged) p50/p99 and deliveries per second, from a
-`polytag serve` on a free port to a local receiver, per WeChat mode.
+`polytag serve` on a free port to a local receiver, per WeChat mode and for WeCom (always
+encrypted); then the delivery machinery alone beside its peer, a bare httpx client posting the
+same requests to the same receiver one after another (the floor any in-order delivery has).
 
     .venv/bin/python bench/callbacks.py [--events 500] [--modes plain,safe] [--receiver stdlib|uvicorn] [--concurrency 16]
 
-Each event is a `POST /_polytag/simulate` follow (a write, then one push); the clock runs from the
-first simulate to `POST /_polytag/callbacks/flush` answering settled. Prints numbers; asserts
-nothing (benchmarks are not tests).
+Each event is a `POST /_polytag/simulate` (WeChat: a follow; WeCom: a member adds a customer; a
+write, then one push); the clock runs from the first simulate to `POST /_polytag/callbacks/flush`
+answering settled. Prints numbers; asserts nothing (benchmarks are not tests).
 """
 
 from __future__ import annotations
@@ -44,15 +46,24 @@ def success_app() -> Any:
     return app
 
 
+# app -> (its seed entry, the simulate document of event i in a mode)
+APPS: dict[str, tuple[dict[str, Any], Any]] = {
+    "wxbench": ({"dialect": "wechat", "appid": "wxbench", "secret": "s"},
+                lambda i, mode: {"action": "follow", "openid": f"o{mode}{i:024d}"}),
+    "wwbench": ({"dialect": "wecom", "corpid": "wwbench", "secret": "s", "members": ["m"]},
+                lambda i, mode: {"action": "add_customer", "userid": "m", "external_userid": f"wm{mode}{i:024d}"}),
+}
+
+
 async def simulate_all(base: str, appid: str, mode: str, events: int, concurrency: int) -> None:
-    """`events` follows, `concurrency` at a time (the server's group commit batches their writes)."""
+    """`events` simulated events, `concurrency` at a time (the server's group commit batches their writes)."""
     gate = asyncio.Semaphore(concurrency)
+    doc_of = APPS[appid][1]
     async with httpx.AsyncClient(base_url=base, timeout=300) as http:
 
         async def one(i: int) -> None:
             async with gate:
-                resp = await http.post("/_polytag/simulate", json={"app": appid, "action": "follow",
-                                                                   "openid": f"o{mode}{i:024d}"})
+                resp = await http.post("/_polytag/simulate", json={"app": appid, **doc_of(i, mode)})
                 resp.raise_for_status()
 
         await asyncio.gather(*(one(i) for i in range(events)))
@@ -97,7 +108,22 @@ def engine(url: str, token: str, key: str, mode: str, events: int) -> dict[str, 
     done = [d for d in journal.select() if d.state == "delivered"]
     trip = sorted(a.ms for d in done for a in d.attempts)
     q = statistics.quantiles(trip, n=100)
-    return {"delivered": len(done), "p50_ms": q[49], "p99_ms": q[98], "deliveries_per_s": len(done) / seconds}
+    return {"delivered": len(done), "p50_ms": q[49], "p99_ms": q[98], "deliveries_per_s": len(done) / seconds,
+            "peer_per_s": peer(url, [d.request for d in done])}
+
+
+def peer(url: str, requests: list[Any]) -> float:
+    """The same requests posted by one bare httpx client, in order: deliveries per second."""
+
+    async def go() -> float:
+        async with httpx.AsyncClient(timeout=30) as http:
+            started = time.perf_counter()
+            for r in requests:
+                got = await http.request(r.method, r.url, headers=dict(r.headers), content=r.body)
+                assert got.status_code == 200
+            return time.perf_counter() - started
+
+    return len(requests) / asyncio.run(go())
 
 
 def main() -> None:
@@ -115,19 +141,22 @@ def main() -> None:
     token, key = (recv.token, recv.encoding_aes_key) if recv else ("benchToken", "a" * 43)
     try:
         with httpx.Client(base_url=base, timeout=300) as http:
-            http.post("/_polytag/seed", json={"apps": [{"dialect": "wechat", "appid": "wxbench", "secret": "s"}]})
-            print(f"{args.events} follow events per mode, {args.concurrency} simulate calls in flight, "
+            http.post("/_polytag/seed", json={"apps": [entry for entry, _doc in APPS.values()]})
+            print(f"{args.events} events per row, {args.concurrency} simulate calls in flight, "
                   f"receiver: {args.receiver}")
-            for mode in args.modes.split(","):
-                r = run(http, "wxbench", (url, token, key), mode, args.events, args.concurrency)
-                print(f"  {mode:7s} delivered {r['delivered']:5.0f}  latency p50 {r['p50_ms']:7.2f} ms  "
+            rows = [("wxbench", m) for m in args.modes.split(",")] + [("wwbench", "safe")]
+            for appid, mode in rows:
+                own = url if appid == "wxbench" else url + "-" + appid  # one URL per app
+                r = run(http, appid, (own, token, key), mode, args.events, args.concurrency)
+                print(f"  {appid} {mode:7s} delivered {r['delivered']:5.0f}  latency p50 {r['p50_ms']:7.2f} ms  "
                       f"p99 {r['p99_ms']:7.2f} ms  max {r['max_ms']:7.2f} ms  "
                       f"{r['deliveries_per_s']:7.1f} deliveries/s  ({r['simulate_per_s']:.1f} simulate calls/s)")
             print("the delivery machinery alone (in-process, all queued at once; latency: one round trip):")
             for mode in args.modes.split(","):
                 r = engine(url, token, key, mode, args.events)
                 print(f"  {mode:7s} delivered {r['delivered']:5.0f}  round trip p50 {r['p50_ms']:7.2f} ms  "
-                      f"p99 {r['p99_ms']:7.2f} ms  {r['deliveries_per_s']:7.1f} deliveries/s")
+                      f"p99 {r['p99_ms']:7.2f} ms  {r['deliveries_per_s']:7.1f} deliveries/s; bare httpx, same "
+                      f"requests: {r['peer_per_s']:7.1f}/s (ratio {r['deliveries_per_s'] / r['peer_per_s']:.2f})")
     finally:
         if recv:
             recv.stop()
