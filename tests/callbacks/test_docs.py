@@ -39,14 +39,15 @@ def test_the_page_lists_every_action_mode_and_event(name: str) -> None:
                    for row in rows), event
 
 
-def test_the_testing_guide_example_runs(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["test_welcome.py", "test_wecom_customers.py"])
+def test_the_testing_guide_examples_run(tmp_path: Path, name: str) -> None:
     guide = (ROOT / "docs" / "testing.md").read_text("utf-8")
-    block = guide.split("# test_welcome.py", 1)[1].split("```", 1)[0]
-    (tmp_path / "test_welcome.py").write_text("# test_welcome.py" + block, "utf-8")
+    block = guide.split(f"# {name}", 1)[1].split("```", 1)[0]
+    (tmp_path / name).write_text(f"# {name}" + block, "utf-8")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
     env.pop("POLYTAG_URL", None)
     got = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
-                          str(tmp_path / "test_welcome.py")], cwd=tmp_path, env=env, capture_output=True,
+                          str(tmp_path / name)], cwd=tmp_path, env=env, capture_output=True,
                          text=True, timeout=300)
     assert got.returncode == 0, got.stdout[-3000:] + got.stderr[-2000:]
     assert "1 passed" in got.stdout
