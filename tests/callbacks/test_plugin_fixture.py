@@ -129,3 +129,23 @@ def test_a_mass_send_reports_its_job_finished(polytag_server: PolytagServer, pol
     q = dict(parse_qsl(urlsplit(raw["url"]).query))
     msg = parse_message(crypto.decrypt_message(raw["body"], q["msg_signature"], q["timestamp"], q["nonce"]))
     assert msg.event == "masssendjobfinish" and int(msg.sent_count) == 3 and int(msg.total_count) == 3
+
+
+def test_cli_simulate_takes_any_dialects_fields(polytag_server: PolytagServer, polytag_app: Any,
+                                                polytag_callbacks: Callable[..., CallbackTarget]) -> None:
+    """`polytag simulate APP ACTION field=value ...`: values that are JSON (lists, numbers) go as JSON."""
+    corp = polytag_app("wecom", members=["zhangsan"], groups=[{"name": "级别", "tags": [{"name": "VIP"}]}])
+    cb = polytag_callbacks(corp)
+    opts = ["--url", polytag_server.url, "--admin-key", polytag_server.admin_key or ""]
+    runner = CliRunner()
+    out = runner.invoke(main, ["simulate", corp.name, "add_customer", "userid=zhangsan", "external_userid=wmCli1",
+                               "name=张三", *opts])
+    assert out.exit_code == 0, out.output
+    out = runner.invoke(main, ["simulate", corp.name, "edit_customer", "userid=zhangsan", "external_userid=wmCli1",
+                               "add_tag=[]", *opts])
+    assert out.exit_code == 0, out.output
+    out = runner.invoke(main, ["simulate", corp.name, "shuffle", 'order=["nope"]', *opts])
+    assert out.exit_code != 0 and "`order` must list every group" in out.output
+    out = runner.invoke(main, ["simulate", corp.name, "add_customer", "userid", *opts])
+    assert out.exit_code != 0 and "expected FIELD=VALUE" in out.output and "Traceback" not in out.output
+    assert [e["ChangeType"] for e in cb.events()] == ["add_external_contact", "edit_external_contact"]
