@@ -47,3 +47,15 @@ def test_a_bad_configuration_names_the_field(server: LiveServer, page: Page) -> 
     page.get_by_label("EncodingAESKey").fill("short")
     page.get_by_role("button", name="Save").click()
     expect(page.locator(".problem")).to_contain_text("`encoding_aes_key` must be 43 characters")
+
+
+def test_the_mode_choice_is_the_dialects(server: LiveServer, page: Page) -> None:
+    """A WeCom corp always encrypts: its form offers `safe` alone (from the record's callback face)."""
+    corp = {"dialect": "wecom", "corpid": "wwconsole0000000001", "secret": "console-secret", "members": ["zhangsan"]}
+    with api(server) as http:
+        assert http.post("/_polytag/seed", json={"apps": [corp]}).status_code == 200
+        assert http.get("/_polytag/health").json()["console"]["wecom"]["callback_modes"] == ["safe"]
+    page.goto(server.url + "/console/#/callbacks?app=wwconsole0000000001")
+    expect(page.get_by_label("Callback mode").locator("option")).to_have_text(["safe"])
+    page.goto(server.url + f"/console/#/callbacks?app={WX['appid']}")
+    expect(page.get_by_label("Callback mode").locator("option")).to_have_text(["plain", "compat", "safe"])

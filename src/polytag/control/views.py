@@ -32,7 +32,8 @@ P = "/_polytag"
 def build(plane: ControlPlane) -> list[BaseRoute]:
     svc, found = plane.service, plane.dialects
     # what the console shows differently per dialect, from each record (polytag.dialects.Console)
-    consoles = {name: {"grouped": d.console.grouped, "hue": d.console.hue, "callbacks": d.callbacks is not None}
+    consoles = {name: {"grouped": d.console.grouped, "hue": d.console.hue, "callbacks": d.callbacks is not None,
+                       "callback_modes": list(d.callbacks.modes) if d.callbacks else []}
                 for name, d in sorted(found.items())}
 
     async def health(request: Request) -> Response:

@@ -13,7 +13,14 @@ export async function callbacksView(slot) {
   // the dialects that push callbacks, from each record (/_polytag/health's console hints)
   const health = await get(`${P}/health`).catch(() => ({ console: {} }));
   const pushing = (d) => Boolean(((health.console || {})[d] || {}).callbacks);
-  const apps = (await get("/v1/apps").catch(() => [])).filter((a) => pushing(a.dialect)).map((a) => a.name);
+  const listed = (await get("/v1/apps").catch(() => [])).filter((a) => pushing(a.dialect));
+  const apps = listed.map((a) => a.name);
+  // the modes of the app's dialect (its record's callback face), the first its default
+  const modesOf = (name) => {
+    const found = listed.find((a) => a.name === name);
+    const modes = found ? ((health.console || {})[found.dialect] || {}).callback_modes : null;
+    return Array.isArray(modes) && modes.length ? modes : ["plain", "compat", "safe"];
+  };
   const wanted = new URLSearchParams(location.hash.split("?")[1] || "").get("app");
   const app = h("select", { "aria-label": "Callback app" }, apps.map((n) => h("option", { value: n, selected: n === wanted }, n)));
   const err = errorSlot();
@@ -27,7 +34,7 @@ export async function callbacksView(slot) {
     try {
       const [cfg, got] = await Promise.all([get(`${P}/callbacks/config${query({ app: app.value })}`),
         get(`${P}/callbacks${query({ app: app.value })}`)]);
-      clear(config, configForm(cfg.callback, save));
+      clear(config, configForm(cfg.callback, save, modesOf(app.value)));
       info.textContent = `${num(got.count)} deliveries · ${num(got.pending)} pending`;
       clear(area, deliveriesTable(got.deliveries.slice().reverse()));
     } catch (e) { err.show(e); }
@@ -57,13 +64,13 @@ export async function callbacksView(slot) {
   await load();
 }
 
-function configForm(cfg, save) {
-  const c = cfg || { url: "", token: "", encoding_aes_key: "", mode: "plain" };
+function configForm(cfg, save, modes) {
+  const c = cfg || { url: "", token: "", encoding_aes_key: "", mode: modes[0] };
   const f = {
     url: h("input", { type: "url", value: c.url, placeholder: "http://127.0.0.1:9000/callback", "aria-label": "Callback URL" }),
     token: h("input", { type: "text", value: c.token, "aria-label": "Callback token", class: "mid" }),
     encoding_aes_key: h("input", { type: "text", value: c.encoding_aes_key, "aria-label": "EncodingAESKey", maxlength: "43" }),
-    mode: h("select", { "aria-label": "Callback mode" }, ["plain", "compat", "safe"].map((m) => h("option", { value: m, selected: m === c.mode }, m))),
+    mode: h("select", { "aria-label": "Callback mode" }, modes.map((m) => h("option", { value: m, selected: m === c.mode }, m))),
   };
   return h("form", { class: "inline-form", onsubmit: (ev) => {
     ev.preventDefault();
