@@ -97,7 +97,7 @@ export function badge(text, kind = "") {
 }
 
 // What differs per dialect (badge colour, grouped tags) comes from each dialect's record, served
-// by /_polytag/health as `console: {dialect: {grouped, hue}}`; `rememberHints` keeps it.
+// by /_polytag/health as `console: {dialect: {grouped, hue, callbacks, callback_modes}}`; `rememberHints` keeps it.
 const HINTS = new Map();
 export function rememberHints(health) {
   for (const [name, hint] of Object.entries((health && health.console) || {})) HINTS.set(name, hint);
