@@ -1,7 +1,7 @@
 """schemathesis against the control plane (`/_polytag/*`), in process: never a server error.
 
 The control plane has no OpenAPI document of its own, so one is made here from the app's route
-table (tests/test_hostile_admin.py walks it): every route and method, the query parameters the
+table (tests/admin_surfaces.py reads it): every route and method, the query parameters the
 control plane reads, the path parameters of the template, and for writes a JSON object whose
 known keys may hold any JSON value. A new control route is fuzzed without editing this file.
 Bounded and deterministic (derandomize=True), on SQLite and on PostgreSQL when a server answers;
@@ -21,8 +21,7 @@ from starlette.testclient import TestClient
 from polytag import dialects
 from polytag.core.service import Service
 from polytag.store import open_store
-from tests.conftest import module_db_url, pg_dsn
-from tests.test_hostile_admin import (
+from tests.admin_surfaces import (
     ADMIN_KEYS,
     CONTROL_QUERY,
     PARAM,
@@ -30,6 +29,7 @@ from tests.test_hostile_admin import (
     build_app,
     surfaces,
 )
+from tests.conftest import module_db_url, pg_dsn
 
 
 def _service(backend: str) -> Service | None:
