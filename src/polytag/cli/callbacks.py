@@ -56,11 +56,14 @@ def callbacks_verify(ctl, app_name) -> None:
 def callbacks_config(ctl, app_name, callback_url, token, encoding_aes_key, mode, clear) -> None:
     """Show the app's callback configuration, or set it (--callback-url and --token at least), or
     --clear it."""
+    doc = {"url": callback_url, "token": token, "encoding_aes_key": encoding_aes_key, "mode": mode}
+    given = {k: v for k, v in doc.items() if v is not None}  # "" too: the server says what is wrong
+    if clear and given:
+        raise click.UsageError("--clear stops the app's callbacks: give it alone")
     if clear:
         ctl.set_callback_config(app_name, None)
-    elif callback_url or token or encoding_aes_key or mode:
-        doc = {"url": callback_url, "token": token, "encoding_aes_key": encoding_aes_key, "mode": mode}
-        ctl.set_callback_config(app_name, {k: v for k, v in doc.items() if v is not None})
+    elif given:
+        ctl.set_callback_config(app_name, given)
     _echo_json(ctl.callback_config(app_name))
 
 
@@ -72,5 +75,6 @@ def callbacks_config(ctl, app_name, callback_url, token, encoding_aes_key, mode,
 @_remote
 def simulate_cmd(ctl, app_name, action, openid, scene) -> None:
     """Make a vendor-side event happen (follow, unfollow, scan: the dialect's actions) and send its callback."""
-    fields = {"openid": openid, "scene": int(scene) if scene and scene.isdigit() else scene}
+    digits = scene is not None and scene.isascii() and scene.isdigit()  # not "²": int() refuses it
+    fields = {"openid": openid, "scene": int(scene) if digits else scene}
     _echo_json(ctl.simulate(app_name, action, **{k: v for k, v in fields.items() if v is not None}))

@@ -195,7 +195,7 @@ def seed_cmd(file: str, db: str) -> None:
         doc = seed.load(file)  # checked whole (shape, counts, limits) before the database is opened
     except seed.SeedError as exc:
         raise SeedRefused(str(exc)) from exc
-    service, found = _service(db)
+    service, found = _service(db, create=True)
     try:
         apps = seed.apply(service, doc, found)
     except seed.SeedError as exc:
@@ -225,6 +225,6 @@ def apps(db: str) -> None:
 @click.option("--db", default=DEFAULT_DB, show_default=True, envvar="POLYTAG_DB")
 def migrate(db: str) -> None:
     """Apply pending schema migrations (also done at every start)."""
-    service, _ = _service(db)
+    service, _ = _service(db, create=True)
     service.store.close()
     click.echo(f"schema up to date ({db})")
