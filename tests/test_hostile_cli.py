@@ -347,3 +347,12 @@ def test_clear_with_a_new_configuration_is_refused(live: Live) -> None:
 def test_edge_values_that_are_right_are_taken(live: Live, name: str, values: dict[str, str]) -> None:
     result = run(live, name, {**good_values(name), **values})
     assert result.exit_code == 0 and result.exception is None, (result.output, result.exception)
+
+
+@pytest.mark.parametrize("where", ["folder", "binary.bin"])
+def test_serve_on_a_file_that_is_no_database_is_refused(live: Live, where: str) -> None:
+    """`serve` is tested elsewhere, but it opens --db its own way: a folder was a traceback."""
+    before = state(live)
+    result = CliRunner().invoke(main, ["serve", "--port", "0", f"--db=sqlite:///{live.tmp / where}"])
+    assert_refused(result, "database")
+    assert state(live) == before

@@ -6,6 +6,7 @@ import contextlib
 import gc
 import signal
 import socket
+import sqlite3
 import sys
 from collections.abc import Iterator
 
@@ -93,8 +94,8 @@ def serve(host: str, port: int, db: str, seeds: tuple[str, ...], admin_key: str 
                         index_memory_mb=default_index_memory_mb() if index_memory_mb is None else index_memory_mb)
     try:
         service, _ = build_service(settings)
-    except (ValueError, seed.SeedError, PolytagError) as exc:
-        raise click.ClickException(str(exc)) from exc
+    except (ValueError, seed.SeedError, PolytagError, sqlite3.Error) as exc:  # sqlite3: a folder, not a database
+        raise click.ClickException(" ".join(str(exc).split())[:300]) from exc
     app = create_app(settings, service, close_store=True)
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
