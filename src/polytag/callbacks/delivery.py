@@ -18,6 +18,7 @@ from polytag.callbacks.hosts import HostPolicy
 from polytag.callbacks.journal import BODY_KEPT, Attempt, Delivery, DeliveryJournal
 
 FLUSH_POLL_S = 0.01
+READ_MAX = 64 * 1024  # bytes of an answer read at most (BODY_KEPT of them journaled)
 
 
 @functools.cache
@@ -51,14 +52,26 @@ async def send(http: httpx.AsyncClient, request: Outgoing, timeout_s: float) -> 
     started = time.perf_counter()
     try:
         async with asyncio.timeout(timeout_s):  # the vendor's deadline covers the whole exchange
-            got = await http.request(request.method, request.url, headers=dict(request.headers),
-                                       content=request.body or None, timeout=timeout_s)
-            body = got.content
-        return Answer(got.status_code, body, "", (time.perf_counter() - started) * 1000)
+            async with http.stream(request.method, request.url, headers=dict(request.headers),
+                                   content=request.body or None, timeout=timeout_s) as got:
+                body, cut = await _read_at_most(got, READ_MAX)
+        note = f"answer body over {READ_MAX} bytes: the rest was not read" if cut else ""
+        return Answer(got.status_code, body, note, (time.perf_counter() - started) * 1000)
     except (TimeoutError, httpx.TimeoutException):
         return Answer(None, b"", f"no answer within {timeout_s:g} s", (time.perf_counter() - started) * 1000)
     except httpx.HTTPError as exc:
         return Answer(None, b"", f"{type(exc).__name__}: {exc}"[:300], (time.perf_counter() - started) * 1000)
+
+
+async def _read_at_most(got: httpx.Response, limit: int) -> tuple[bytes, bool]:
+    """The answer's first `limit` bytes, and whether there were more (never read: the connection is
+    closed instead, so an endless or huge body costs `limit` bytes, not the memory it asks for)."""
+    body = bytearray()
+    async for chunk in got.aiter_bytes():
+        body += chunk
+        if len(body) > limit:
+            return bytes(body[:limit]), True
+    return bytes(body), False
 
 
 class Deliverer:

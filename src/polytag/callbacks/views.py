@@ -10,6 +10,7 @@ from starlette.routing import BaseRoute, Route
 from polytag.callbacks import config as cfgs
 from polytag.callbacks.hub import Callbacks
 from polytag.control.http import (
+    BadRequest,
     body_json,
     body_object,
     guarded,
@@ -21,6 +22,18 @@ from polytag.control.http import (
 
 P = "/_polytag"
 FLUSH_MAX_S = 300.0
+
+
+def _app_filter(hub: Callbacks, name: object) -> str | None:
+    """An optional `app`: None (every app), or an app that sends callbacks (else 404 or 400)."""
+    return hub.app(name)[0].name if name not in (None, "") else None
+
+
+def _count(request: Request, key: str) -> int | None:
+    got = query_int(request, key)
+    if got is not None and got < 0:  # a negative limit sliced the journal from the wrong end
+        raise BadRequest(f"`{key}` must be 0 or more")
+    return got
 
 
 def routes(hub: Callbacks, admin_key: str | None) -> list[BaseRoute]:
@@ -48,17 +61,17 @@ def routes(hub: Callbacks, admin_key: str | None) -> list[BaseRoute]:
         return JSONResponse(await hub.simulate(await body_object(request)))
 
     async def deliveries(request: Request) -> Response:
-        name = request.query_params.get("app") or None
-        got = hub.journal.select(name, query_int(request, "after"), query_int(request, "limit"))
+        name = _app_filter(hub, request.query_params.get("app"))
+        got = hub.journal.select(name, _count(request, "after"), _count(request, "limit"))
         return JSONResponse({"deliveries": [d.to_json() for d in got], "count": len(got),
                              "pending": hub.journal.pending(name)})
 
     async def clear(request: Request) -> Response:
-        return ok({"cleared": hub.journal.clear(request.query_params.get("app") or None)})
+        return ok({"cleared": hub.journal.clear(_app_filter(hub, request.query_params.get("app")))})
 
     async def flush(request: Request) -> Response:
         doc = await body_object(request)
-        name, wait = opt_str(doc, "app"), opt_number(doc, "timeout", 0, FLUSH_MAX_S)
+        name, wait = _app_filter(hub, opt_str(doc, "app")), opt_number(doc, "timeout", 0, FLUSH_MAX_S)
         settled = await hub.deliverer.flush(name, 30.0 if wait is None else wait)
         return JSONResponse({"settled": settled, "pending": hub.journal.pending(name)})
 

@@ -57,11 +57,14 @@ def callbacks_verify(ctl, app_name) -> None:
 def callbacks_config(ctl, app_name, callback_url, token, encoding_aes_key, mode, clear) -> None:
     """Show the app's callback configuration, or set it (--callback-url and --token at least), or
     --clear it."""
+    doc = {"url": callback_url, "token": token, "encoding_aes_key": encoding_aes_key, "mode": mode}
+    given = {k: v for k, v in doc.items() if v is not None}  # "" too: the server says what is wrong
+    if clear and given:
+        raise click.UsageError("--clear stops the app's callbacks: give it alone")
     if clear:
         ctl.set_callback_config(app_name, None)
-    elif callback_url or token or encoding_aes_key or mode:
-        doc = {"url": callback_url, "token": token, "encoding_aes_key": encoding_aes_key, "mode": mode}
-        ctl.set_callback_config(app_name, {k: v for k, v in doc.items() if v is not None})
+    elif given:
+        ctl.set_callback_config(app_name, given)
     _echo_json(ctl.callback_config(app_name))
 
 
@@ -89,6 +92,6 @@ def simulate_cmd(ctl, app_name, action, fields, openid, scene) -> None:
     """Make a vendor-side event happen (the dialect's actions: see its compatibility page) and send
     its callback, e.g. `simulate APP add_customer userid=zhangsan 'add_tag=["et..."]'`."""
     doc = dict(_field(f) for f in fields)
-    doc |= {k: v for k, v in {"openid": openid, "scene": int(scene) if scene and scene.isdigit() else scene}.items()
-            if v is not None}
+    digits = scene is not None and scene.isascii() and scene.isdigit()  # not "²": int() refuses it
+    doc |= {k: v for k, v in {"openid": openid, "scene": int(scene) if digits else scene}.items() if v is not None}
     _echo_json(ctl.simulate(app_name, action, **doc))

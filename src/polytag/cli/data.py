@@ -21,7 +21,7 @@ def _app_or_fail(service, app_name: str):
         return service.apps.get(app_name)
     except NotFound as exc:
         service.store.close()
-        raise click.ClickException(f"no app {app_name!r}") from exc
+        raise click.ClickException(f"no app {app_name[:100]!r}") from exc
 
 
 def _text_in(file: str) -> IO[str]:
@@ -139,7 +139,7 @@ def audience_count(app_name: str, expr: str, db: str) -> None:
 @audience_cmd.command("members")
 @click.option("--app", "app_name", required=True)
 @click.argument("expr")
-@click.option("--limit", type=int, default=None, help="at most this many (default: all)")
+@click.option("--limit", type=click.IntRange(min=0), default=None, help="at most this many (default: all)")
 @click.option("--db", default=DEFAULT_DB, show_default=True, envvar="POLYTAG_DB")
 def audience_members(app_name: str, expr: str, limit: int | None, db: str) -> None:
     """Print the subjects EXPR selects, one a line, in subject order."""

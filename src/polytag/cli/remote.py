@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
-from polytag.cli import _service, main  # noqa: F401
+from polytag.cli import _refuse_unusable, _service, main  # noqa: F401
 
 # --- the emulator control plane, over HTTP to a running server (polytag.control) ---------------
+MAX_SENT = 4096  # characters of one option's value (an app name, a path glob, a token, ...)
 
 
 def _control(url: str, admin_key: str | None):  # -> polytag.control.sdk.Control
@@ -30,15 +31,38 @@ def _remote(fn):
 
         from polytag.control.sdk import ControlError
 
-        ctl = _control(url, admin_key)
+        _refuse_unsendable(url, admin_key)
+        try:
+            ctl = _control(url, admin_key)
+        except httpx.InvalidURL as exc:
+            raise click.BadParameter(str(exc), param_hint="'--url'") from exc
         try:
             return fn(ctl, **kw)
         except (ControlError, httpx.HTTPError) as exc:
             raise click.ClickException(str(exc)) from exc
+        except httpx.InvalidURL as exc:  # e.g. a query past httpx's URL length
+            raise click.ClickException(f"cannot send the request: {exc}") from exc
         finally:
             ctl.http.close()
 
     return wrapper
+
+
+def _refuse_unsendable(url: str, admin_key: str | None) -> None:
+    """Values no request can carry (or that would name nothing), refused by their option before
+    anything is sent: an empty value, one past MAX_SENT characters, a URL or key HTTP cannot take."""
+    _refuse_unusable()
+    ctx = click.get_current_context()
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name or "")
+        if value == "" or (isinstance(value, str) and len(value) > MAX_SENT):
+            raise click.BadParameter("is empty" if value == "" else f"is longer than {MAX_SENT} characters",
+                                     ctx, param)
+    if not url.lower().startswith(("http://", "https://")) or len(url) > 2048:
+        raise click.BadParameter("must be the server's http:// or https:// URL (2048 characters at most)",
+                                 param_hint="'--url'")
+    if admin_key and not all(" " <= c <= "~" for c in admin_key):
+        raise click.BadParameter("must be printable ASCII (an HTTP header carries it)", param_hint="'--admin-key'")
 
 
 def _echo_json(doc: object) -> None:
@@ -59,7 +83,7 @@ def reset_cmd(ctl, app_name: str | None) -> None:
 @click.option("--app", "app_name", default=None)
 @click.option("--dialect", default=None)
 @click.option("--path", default=None, help="exact path or glob")
-@click.option("--limit", default=None, type=int)
+@click.option("--limit", default=None, type=click.IntRange(min=0))
 @click.option("--clear", is_flag=True, help="empty the journal instead")
 @_remote
 def requests_cmd(ctl, app_name, dialect, path, limit, clear) -> None:
@@ -142,6 +166,11 @@ def snapshot_cmd(ctl, app_name, load_file, secrets) -> None:
     from pathlib import Path
 
     if load_file:
-        click.echo(f"loaded {', '.join(ctl.load_snapshot(json.loads(Path(load_file).read_text('utf-8'))))}")
+        try:
+            doc = json.loads(Path(load_file).read_text("utf-8"))
+        except ValueError as exc:  # not JSON, not UTF-8
+            raise click.BadParameter(f"{load_file[:200]} is not a JSON snapshot: {exc}",
+                                     param_hint="'--load'") from exc
+        click.echo(f"loaded {', '.join(ctl.load_snapshot(doc))}")
     else:
         click.echo(json.dumps(ctl.snapshot(app_name, secrets=secrets), ensure_ascii=False))

@@ -23,7 +23,7 @@ def sends_cmd(app_name: str, db: str, as_json: bool) -> None:
         try:
             got = select(service, app_name)
         except LookupError:
-            raise click.ClickException(f"no app {app_name!r}") from None
+            raise click.ClickException(f"no app {app_name[:100]!r}") from None
         if as_json:
             for s in got:
                 click.echo(json.dumps(s, ensure_ascii=False))

@@ -6,6 +6,7 @@ import contextlib
 import gc
 import signal
 import socket
+import sqlite3
 import sys
 from collections.abc import Iterator
 
@@ -93,8 +94,8 @@ def serve(host: str, port: int, db: str, seeds: tuple[str, ...], admin_key: str 
                         index_memory_mb=default_index_memory_mb() if index_memory_mb is None else index_memory_mb)
     try:
         service, _ = build_service(settings)
-    except (ValueError, seed.SeedError, PolytagError) as exc:
-        raise click.ClickException(str(exc)) from exc
+    except (ValueError, seed.SeedError, PolytagError, sqlite3.Error) as exc:  # sqlite3: a folder, not a database
+        raise click.ClickException(" ".join(str(exc).split())[:300]) from exc
     app = create_app(settings, service, close_store=True)
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -195,7 +196,7 @@ def seed_cmd(file: str, db: str) -> None:
         doc = seed.load(file)  # checked whole (shape, counts, limits) before the database is opened
     except seed.SeedError as exc:
         raise SeedRefused(str(exc)) from exc
-    service, found = _service(db)
+    service, found = _service(db, create=True)
     try:
         apps = seed.apply(service, doc, found)
     except seed.SeedError as exc:
@@ -225,6 +226,6 @@ def apps(db: str) -> None:
 @click.option("--db", default=DEFAULT_DB, show_default=True, envvar="POLYTAG_DB")
 def migrate(db: str) -> None:
     """Apply pending schema migrations (also done at every start)."""
-    service, _ = _service(db)
+    service, _ = _service(db, create=True)
     service.store.close()
     click.echo(f"schema up to date ({db})")
