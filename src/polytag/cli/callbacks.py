@@ -72,9 +72,9 @@ def _field(text: str) -> tuple[str, Any]:
     """FIELD=VALUE: the value as JSON when it is JSON (a number, a list, ...), else as text."""
     name, sep, value = text.partition("=")
     if not sep or not name:
-        raise click.BadParameter(f"{text[:60]!r}: expected FIELD=VALUE", param_hint="FIELDS")
+        raise click.BadParameter(f"{text[:60]!r}: expected FIELD=VALUE", param_hint="[FIELD=VALUE]...")
     if name in ("app", "action"):
-        raise click.BadParameter(f"{name} is an argument, not a field", param_hint="FIELDS")
+        raise click.BadParameter(f"{name} is an argument, not a field", param_hint="[FIELD=VALUE]...")
     try:
         return name, json.loads(value)
     except ValueError:
