@@ -195,8 +195,12 @@ def answered(status: int) -> Check:
     return lambda a: a["status"] == status and a["body"] == "" and a["error"] == ""
 
 
+def redirected(status: int) -> Check:
+    return lambda a: a["status"] == status and a["body"] == "" and "not followed" in a["error"]
+
+
 CASES: dict[str, tuple[Behaviour, Check]] = {
-    **{f"redirect-{code}": (redirect(code), answered(code)) for code in (301, 302, 303, 307, 308)},
+    **{f"redirect-{code}": (redirect(code), redirected(code)) for code in (301, 302, 303, 307, 308)},
     "huge-body": (huge, lambda a: a["status"] == 200 and a["body"] == "x" * BODY_KEPT
                   and "the rest was not read" in a["error"]),
     "endless-body": (endless, lambda a: a["status"] == 200 and a["body"] == "y" * BODY_KEPT
@@ -253,7 +257,6 @@ def test_a_hostile_receiver_costs_its_delivery_and_nothing_else(
     r = hostile([behaviour] * attempts)  # the first event gets every attempt; the others get `success`
     configure(wechat, r)  # type: ignore[arg-type]  # duck-typed: url, token, encoding_aes_key
     names = ["oHostileFirst", "oHostileSecond", "oHostileThird"]
-    started = time.monotonic()
     for name in names:
         simulate(wechat, "follow", openid=name)
     flush(wechat)
@@ -265,7 +268,6 @@ def test_a_hostile_receiver_costs_its_delivery_and_nothing_else(
     assert r.openids() == [names[0]] * attempts + names[1:]  # in order, the first one retried
     assert r.redirected is not None and r.redirected.targets == []  # a redirect is never followed
     assert all(sent < READ_AT_MOST for sent in r.pushed), r.pushed  # a huge answer is not read whole
-    assert time.monotonic() - started < attempts * TIMEOUT_S + 3
     assert_healthy(wechat, hub)
 
 

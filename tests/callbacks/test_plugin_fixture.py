@@ -149,3 +149,18 @@ def test_cli_simulate_takes_any_dialects_fields(polytag_server: PolytagServer, p
     out = runner.invoke(main, ["simulate", corp.name, "add_customer", "userid", *opts])
     assert out.exit_code != 0 and "expected FIELD=VALUE" in out.output and "Traceback" not in out.output
     assert [e["ChangeType"] for e in cb.events()] == ["add_external_contact", "edit_external_contact"]
+
+
+def test_cli_verify_fails_when_the_server_does(polytag_server: PolytagServer, polytag_wechat_app: PolytagApp) -> None:
+    """`polytag callbacks verify` exits 1 when the URL check fails (a script can rely on it)."""
+    app = polytag_wechat_app.name
+    polytag_server.control.set_callback_config(app, {"url": "http://127.0.0.1:9/nobody", "token": "tok123",
+                                                     "mode": "plain"})
+    opts = ["--url", polytag_server.url, "--admin-key", polytag_server.admin_key or ""]
+    try:
+        out = CliRunner().invoke(main, ["callbacks", "verify", app, *opts])
+        assert out.exit_code == 1 and json.loads(out.output)["ok"] is False, out.output
+        out = CliRunner().invoke(main, ["faults", "rm", "f1", "--all", *opts])
+        assert out.exit_code == 2 and "not both" in out.output
+    finally:
+        polytag_server.control.set_callback_config(app, None)

@@ -56,6 +56,8 @@ async def send(http: httpx.AsyncClient, request: Outgoing, timeout_s: float) -> 
                                    content=request.body or None, timeout=timeout_s) as got:
                 body, cut = await _read_at_most(got, READ_MAX)
         note = f"answer body over {READ_MAX} bytes: the rest was not read" if cut else ""
+        if got.is_redirect:  # the vendors follow no redirect: the answer is what came
+            note = f"a redirect to {got.headers.get('location', '')[:200]!r}, not followed"
         return Answer(got.status_code, body, note, (time.perf_counter() - started) * 1000)
     except (TimeoutError, httpx.TimeoutException):
         return Answer(None, b"", f"no answer within {timeout_s:g} s", (time.perf_counter() - started) * 1000)

@@ -42,8 +42,11 @@ def callbacks_flush(ctl, app_name, timeout) -> None:
 @click.argument("app_name")
 @_remote
 def callbacks_verify(ctl, app_name) -> None:
-    """Run the vendor's URL check against the app's callback URL."""
-    _echo_json(ctl.verify_callback(app_name))
+    """Run the vendor's URL check against the app's callback URL (exit 1 when the server fails it)."""
+    got = ctl.verify_callback(app_name)
+    _echo_json(got)
+    if not got.get("ok"):
+        raise SystemExit(1)
 
 
 @callbacks_cmd.command("config")

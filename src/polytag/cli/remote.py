@@ -128,6 +128,9 @@ def faults_add(ctl, dialect, app_name, path, error, latency_ms, probability, tim
 @click.option("--all", "everything", is_flag=True)
 @_remote
 def faults_rm(ctl, fault_id, everything) -> None:
+    """Remove one fault by id, or --all of them."""
+    if everything and fault_id:
+        raise click.UsageError("give a fault id or --all, not both")
     if everything:
         ctl.clear_faults()
     elif fault_id:
