@@ -191,10 +191,6 @@ def not_utf8(r: Hostile, conn: socket.socket) -> bool:
 Check = Callable[[dict[str, Any]], bool]  # on one attempt's journal entry (or the URL check's answer)
 
 
-def answered(status: int) -> Check:
-    return lambda a: a["status"] == status and a["body"] == "" and a["error"] == ""
-
-
 def redirected(status: int) -> Check:
     return lambda a: a["status"] == status and a["body"] == "" and "not followed" in a["error"]
 
