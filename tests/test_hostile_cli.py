@@ -125,9 +125,6 @@ MENTIONS: dict[str, str] = {
 }
 # (command, param, label): refusals that are not right yet, in files this suite does not own
 KNOWN: dict[tuple[str, str, str], str] = {
-    ("pushes", "app_name", "huge"): "src/polytag/dialects/tencent_im/commands.py echoes the whole name",
-    ("customer-tags", "app_name", "huge"): "polytag.errors.NotFound (via juzibot's command) echoes the whole name",
-    ("customer-tags", "union_id", "huge"): "polytag.errors.NotFound (via juzibot's command) echoes the whole id",
     ("requests", "app_name", "unknown-app"): "src/polytag/control/views.py: the request journal filters by any name",
     ("requests", "dialect", "unknown"): "src/polytag/control/views.py: the request journal filters by any name",
     ("faults add", "app_name", "unknown-app"): "src/polytag/control/faults.py: a fault may name any app",

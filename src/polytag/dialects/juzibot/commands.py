@@ -21,7 +21,7 @@ def customer_tags(app_name: str, union_id: str, db: str) -> None:
     try:
         carried = contacts(service).customer_tags(service.apps.get(app_name), union_id)
     except NotFound as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(str(exc)[:300]) from exc
     finally:
         service.store.close()
     for c in carried:

@@ -28,7 +28,7 @@ def pushes(app_name: str, db: str) -> None:
                 "audience_size": len(p.audience), "audience": p.audience,
             }, ensure_ascii=False))
     except NotFound as exc:
-        raise click.ClickException(f"no app {app_name!r}") from exc
+        raise click.ClickException(f"no app {app_name[:100]!r}") from exc
     finally:
         service.store.close()
 
