@@ -88,6 +88,13 @@ def test_each_name_imports_cheaply(name: str) -> None:
     assert _forbidden(loaded) == []
 
 
+@pytest.mark.parametrize("name", ["Client", "Control"])
+def test_the_sdk_does_not_load_the_server(name: str) -> None:
+    """A client program importing the SDK pulls in no server side: no control plane, core or store."""
+    loaded = _loaded_after(f"from polytag import {name}")
+    assert sorted(m for m in loaded if m.startswith(("polytag.control.plane", "polytag.core", "polytag.store"))) == []
+
+
 def test_no_production_module_imports_test_tooling() -> None:
     """The SDK and the server run without starlette's test client or pytest; only the pytest
     plugin (testing.py) may import pytest."""
