@@ -9,6 +9,7 @@ import socket
 import sqlite3
 import sys
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import click
 
@@ -24,6 +25,11 @@ from polytag.config import (
 from polytag.errors import PolytagError
 from polytag.observe import logs
 from polytag.observe.logs import FORMATS, LEVELS
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from polytag.core.service import Service
 
 
 @main.command()
@@ -79,24 +85,52 @@ def serve(host: str, port: int, db: str, seeds: tuple[str, ...], admin_key: str 
     does not show in `ps` as a flag would."""
     import uvicorn
 
-    from polytag.admin import is_loopback
-    from polytag.app import build_service, create_app
+    from polytag.app import create_app
 
     check_tls(tls_cert, tls_key)
-    admin_key = key_from_file(admin_key_file, admin_key)
-    if not admin_key and not is_loopback(host):
-        raise click.ClickException(
-            f"refusing to serve on {host} without an admin key: the native API and the control plane "
-            "would be open to the network. Pass --admin-key (or POLYTAG_ADMIN_KEY), or bind 127.0.0.1.")
+    admin_key = _admin_key(host, admin_key_file, admin_key)
     settings = Settings(db=db, host=host, port=port, seeds=seeds, admin_key=admin_key, id_seed=id_seed,
                         max_body_bytes=max_body_bytes, allowed_hosts=allowed_hosts or env_list("POLYTAG_ALLOWED_HOSTS"),
                         callback_hosts=callback_hosts or env_list("POLYTAG_CALLBACK_HOSTS"),
                         index_memory_mb=default_index_memory_mb() if index_memory_mb is None else index_memory_mb)
+    service = _build_service(settings)
+    app = create_app(settings, service, close_store=True)
+    sock = _bind(host, port, service)
+    config = uvicorn.Config(app, log_level=LEVELS[log_level.lower()], log_config=logs.config(log_level, log_format),
+                            access_log=False, lifespan="on", loop="auto",
+                            http=deadlines.protocol(timeout_headers, timeout_body),
+                            h11_max_incomplete_event_size=deadlines.MAX_HEADER_BYTES,
+                            timeout_keep_alive=timeout_keep_alive, limit_concurrency=limit_concurrency,
+                            timeout_graceful_shutdown=5, ssl_certfile=tls_cert, ssl_keyfile=tls_key)
+    shown = f"{'https' if tls_cert else 'http'}://{f'[{host}]' if ':' in host else host}:{sock.getsockname()[1]}"
+    # uvicorn picks the loop (uvloop when installed); a plain asyncio.run() here cost 50x
+    _ready_server(config, shown).run(sockets=[sock])
+
+
+def _admin_key(host: str, key_file: str | None, key: str | None) -> str | None:
+    """The admin key (`key_from_file`); refused when there is none and `host` is not loopback."""
+    from polytag.admin import is_loopback
+
+    admin_key = key_from_file(key_file, key)
+    if not admin_key and not is_loopback(host):
+        raise click.ClickException(
+            f"refusing to serve on {host} without an admin key: the native API and the control plane "
+            "would be open to the network. Pass --admin-key (or POLYTAG_ADMIN_KEY), or bind 127.0.0.1.")
+    return admin_key
+
+
+def _build_service(settings: Settings) -> Service:
+    """The Service of `settings`, seeded; what refuses to build is said as a command error."""
+    from polytag.app import build_service
+
     try:
-        service, _ = build_service(settings)
+        return build_service(settings)[0]
     except (ValueError, seed.SeedError, PolytagError, sqlite3.Error) as exc:  # sqlite3: a folder, not a database
         raise click.ClickException(" ".join(str(exc).split())[:300]) from exc
-    app = create_app(settings, service, close_store=True)
+
+
+def _bind(host: str, port: int, service: Service) -> socket.socket:
+    """A socket bound to host:port (port 0: a free one); the service's store is closed if it cannot be."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -104,14 +138,12 @@ def serve(host: str, port: int, db: str, seeds: tuple[str, ...], admin_key: str 
     except OSError as exc:
         service.store.close()
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
-    bound = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level=LEVELS[log_level.lower()], log_config=logs.config(log_level, log_format),
-                            access_log=False, lifespan="on", loop="auto",
-                            http=deadlines.protocol(timeout_headers, timeout_body),
-                            h11_max_incomplete_event_size=deadlines.MAX_HEADER_BYTES,
-                            timeout_keep_alive=timeout_keep_alive, limit_concurrency=limit_concurrency,
-                            timeout_graceful_shutdown=5, ssl_certfile=tls_cert, ssl_keyfile=tls_key)
-    shown = f"{'https' if tls_cert else 'http'}://{f'[{host}]' if ':' in host else host}"
+    return sock
+
+
+def _ready_server(config: uvicorn.Config, shown: str) -> uvicorn.Server:
+    """uvicorn's Server for `config`, ready to say it listens on `shown` (scheme://host:port)."""
+    import uvicorn
 
     class ReadyServer(uvicorn.Server):
         """Says so on stdout once it listens (tests and scripts wait for the line), and exits 0
@@ -130,11 +162,10 @@ def serve(host: str, port: int, db: str, seeds: tuple[str, ...], admin_key: str 
             await super().startup(sockets)
             tune_gc()
             if self.started:
-                click.echo(f"polytag ready on {shown}:{bound}")
+                click.echo(f"polytag ready on {shown}")
                 sys.stdout.flush()
 
-    # uvicorn picks the loop (uvloop when installed); a plain asyncio.run() here cost 50x
-    ReadyServer(config).run(sockets=[sock])
+    return ReadyServer(config)
 
 
 GC_YOUNG_THRESHOLD = 10_000  # allocations between young collections (CPython's default: 700)
