@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import io
 import sys
-from typing import IO
+from collections.abc import Callable
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
 from polytag.cli import _service, main  # noqa: F401
 from polytag.config import DEFAULT_DB
 from polytag.errors import PolytagError
+
+if TYPE_CHECKING:
+    from polytag.bulk import Report
 
 
 # --- bulk import / export and audiences (native API's CLI face) ---------------------------
@@ -50,8 +54,6 @@ def import_cmd(file: str, app_name: str, fmt: str | None, create_subjects: bool,
     (a leading `'`) are read back unescaped."""
     import os
 
-    from tqdm import tqdm
-
     from polytag import bulk
 
     service, _ = _service(db)
@@ -59,31 +61,53 @@ def import_cmd(file: str, app_name: str, fmt: str | None, create_subjects: bool,
     report = bulk.Report()
     size = os.path.getsize(file) if file != "-" else None
     try:
-        with _text_in(file) as stream, \
-                tqdm(total=size, unit="B", unit_scale=True, desc="import", file=sys.stderr,
-                     disable=None) as bar:
-            rows = bulk.read_rows(stream, fmt or bulk.guess_format(file), report.errors)
-            pos = [0]
-
-            def progress(_n: int) -> None:
-                if size:
-                    at = stream.buffer.tell() if hasattr(stream, "buffer") else 0
-                    bar.update(max(0, at - pos[0]))
-                    pos[0] = at
-
-            bulk.import_rows(service, app, rows, create_subjects=create_subjects, create_tags=create_tags,
-                             dry_run=dry_run, report=report, progress=progress)
+        _import_file(service, app, file, size, fmt, report, create_subjects=create_subjects,
+                     create_tags=create_tags, dry_run=dry_run)
     except PolytagError as exc:  # the store refused a batch (down, busy): what was done is reported
         raise click.ClickException(f"import stopped after {report.rows} rows: {exc}") from exc
     finally:
         service.store.close()
+    _say_imported(report, dry_run)
+    if report.errors:
+        sys.exit(1)
+
+
+def _import_file(service, app, file: str, size: int | None, fmt: str | None, report: Report, *,
+                 create_subjects: bool, create_tags: bool, dry_run: bool) -> None:
+    """The file's rows streamed into the app, with a progress bar on stderr (by bytes read, when
+    the size is known); `report` counts what was done and holds the lines refused."""
+    from tqdm import tqdm
+
+    from polytag import bulk
+
+    with _text_in(file) as stream, \
+            tqdm(total=size, unit="B", unit_scale=True, desc="import", file=sys.stderr,
+                 disable=None) as bar:
+        rows = bulk.read_rows(stream, fmt or bulk.guess_format(file), report.errors)
+        bulk.import_rows(service, app, rows, create_subjects=create_subjects, create_tags=create_tags,
+                         dry_run=dry_run, report=report, progress=_progress(stream, bar, size))
+
+
+def _progress(stream: IO[str], bar: Any, size: int | None) -> Callable[[int], None]:
+    """Moves `bar` to the stream's position in bytes (nothing when the size is unknown)."""
+    pos = [0]
+
+    def progress(_n: int) -> None:
+        if size:
+            at = stream.buffer.tell() if hasattr(stream, "buffer") else 0
+            bar.update(max(0, at - pos[0]))
+            pos[0] = at
+
+    return progress
+
+
+def _say_imported(report: Report, dry_run: bool) -> None:
+    """The lines refused on stderr, then one line of counts."""
     for line, reason in report.errors:
         click.echo(f"line {line}: {reason}", err=True)
     verb = "would add" if dry_run else "added"
     click.echo(f"{report.rows} rows: {verb} {report.added} memberships, {report.created_subjects} subjects, "
                f"{report.created_tags} tags; {len(report.errors)} errors")
-    if report.errors:
-        sys.exit(1)
 
 
 @main.command("export")
