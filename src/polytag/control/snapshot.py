@@ -149,43 +149,64 @@ def check(doc: Mapping[str, Any], dialects: Collection[str]) -> None:
     kinds = column_kinds()
     seen: set[str] = set()
     for i, entry in enumerate(doc["apps"]):
-        where = f"apps[{i}]"
-        record = entry.get("app")
-        if not isinstance(record, Mapping):
-            raise SnapshotError(f"{where}.app: must be an object")
-        tables = entry.get("tables")
-        tables = {} if tables is None else tables
-        if not isinstance(tables, Mapping):
-            raise SnapshotError(f"{where}.tables: must be an object")
-        tops: dict[str, int] = {}
-        dense = 0  # subjects are never deleted: their ords run 0..n-1, what the directory assumes
-        for table, data in tables.items():
-            if table not in kinds or table not in app_tables():
-                raise SnapshotError(f"{where}.tables: unknown table {str(table)[:40]!r}")
-            try:
-                columns, rows = _table(data)
-            except SnapshotError as exc:
-                raise SnapshotError(f"{where}.tables.{table}: {exc}") from None
-            for j, row in enumerate(rows):
-                for column, cell in zip(columns, row, strict=True):
-                    if column in kinds[table] and column != "app_id":
-                        _cell(f"{where}.tables.{table}.rows[{j}].{column}", kinds[table][column], cell)
-            if table == "subjects" and "ord" in columns:
-                at = columns.index("ord")
-                if sorted(r[at] for r in rows) != list(range(len(rows))):
-                    raise SnapshotError(f"{where}.tables.subjects: ord must run 0..{len(rows) - 1}, each once")
-                dense = len(rows)
-            for counter, (t, c, step) in COUNTERS.items():
-                if t == table and c in columns:
-                    at = columns.index(c)
-                    tops[counter] = max([tops.get(counter, 0), *(r[at] + step for r in rows)])
-        _record(f"{where}.app", record, kinds["apps"], dialects, tops)
-        if record.get("next_subject", dense) != dense:
-            raise SnapshotError(f"{where}.app.next_subject: must be {dense}, the number of subjects the snapshot "
-                                f"holds (must be an integer >= {dense})")
-        if record["name"] in seen:
-            raise SnapshotError(f"{where}.app.name: {record['name']!r} is loaded twice")
-        seen.add(record["name"])
+        name = _check_app(f"apps[{i}]", entry, kinds, dialects)
+        if name in seen:
+            raise SnapshotError(f"apps[{i}].app.name: {name!r} is loaded twice")
+        seen.add(name)
+
+
+def _check_app(where: str, entry: Mapping[str, Any], kinds: Mapping[str, Mapping[str, tuple[str, bool]]],
+               dialects: Collection[str]) -> str:
+    """One app of the document: its tables, then its record against what they hold; its name."""
+    record = entry.get("app")
+    if not isinstance(record, Mapping):
+        raise SnapshotError(f"{where}.app: must be an object")
+    tables = entry.get("tables")
+    tables = {} if tables is None else tables
+    if not isinstance(tables, Mapping):
+        raise SnapshotError(f"{where}.tables: must be an object")
+    tops, dense = _check_tables(f"{where}.tables", tables, kinds)
+    _record(f"{where}.app", record, kinds["apps"], dialects, tops)
+    if record.get("next_subject", dense) != dense:
+        raise SnapshotError(f"{where}.app.next_subject: must be {dense}, the number of subjects the snapshot "
+                            f"holds (must be an integer >= {dense})")
+    return str(record["name"])
+
+
+def _check_tables(where: str, tables: Mapping[str, Any],
+                  kinds: Mapping[str, Mapping[str, tuple[str, bool]]]) -> tuple[dict[str, int], int]:
+    """One app's tables, each known and every cell typed: (the lowest value of each app counter
+    by the rows the tables hold, the number of subjects)."""
+    tops: dict[str, int] = {}
+    dense = 0  # subjects are never deleted: their ords run 0..n-1, what the directory assumes
+    for table, data in tables.items():
+        columns, rows = _check_table(where, table, data, kinds)
+        if table == "subjects" and "ord" in columns:
+            at = columns.index("ord")
+            if sorted(r[at] for r in rows) != list(range(len(rows))):
+                raise SnapshotError(f"{where}.subjects: ord must run 0..{len(rows) - 1}, each once")
+            dense = len(rows)
+        for counter, (t, c, step) in COUNTERS.items():
+            if t == table and c in columns:
+                at = columns.index(c)
+                tops[counter] = max([tops.get(counter, 0), *(r[at] + step for r in rows)])
+    return tops, dense
+
+
+def _check_table(where: str, table: str, data: Any,
+                 kinds: Mapping[str, Mapping[str, tuple[str, bool]]]) -> tuple[list[str], list[list[Any]]]:
+    """One table known to hold an app's rows, its cells typed: (its columns, its rows)."""
+    if table not in kinds or table not in app_tables():
+        raise SnapshotError(f"{where}: unknown table {str(table)[:40]!r}")
+    try:
+        columns, rows = _table(data)
+    except SnapshotError as exc:
+        raise SnapshotError(f"{where}.{table}: {exc}") from None
+    for j, row in enumerate(rows):
+        for column, cell in zip(columns, row, strict=True):
+            if column in kinds[table] and column != "app_id":
+                _cell(f"{where}.{table}.rows[{j}].{column}", kinds[table][column], cell)
+    return columns, rows
 
 
 def _record(where: str, record: Mapping[str, Any], kinds: Mapping[str, tuple[str, bool]],
