@@ -14,6 +14,7 @@ from typing import Any
 from polytag.core.models import App
 from polytag.dialects import Call, Endpoint, VendorError
 from polytag.dialects._body import BodyField, EmptyBody
+from polytag.dialects._codes import first_code, when
 from polytag.dialects._wire import BadJSON
 from polytag.errors import (
     Conflict,
@@ -21,9 +22,7 @@ from polytag.errors import (
     Invalid,
     LimitExceeded,
     NotFound,
-    PolytagError,
     Unauthorized,
-    Unavailable,
 )
 
 log = logging.getLogger("polytag.wechat")
@@ -132,60 +131,35 @@ def envelope(code: int, rid: str) -> dict[str, Any]:
     return {"errcode": code, "errmsg": f"{MESSAGES[code][0]} rid: {rid}"}
 
 
+def _batch(limit: str) -> bool:
+    return limit.startswith("batch:")
+
+
+# the first row an error fits gives its code (polytag.dialects._codes); the wire's, then the core's
+CODES = [
+    when(EmptyBody, 44002), when(BadJSON, 47001),
+    when(BodyField, 47001),  # a field of the wrong type is a data format error, whatever its name
+    when(NotFound, 45159, kind="tag"), when(NotFound, 40003, kind="subject"), when(NotFound, 40013, kind="app"),
+    when(Forbidden, 49003, reason="other_app"), when(Forbidden, 45058, reason="reserved_tag"),
+    when(Conflict, 45157, kind="tag_name"),
+    when(Invalid, 45158, field="name", reason="too_long"), when(Invalid, 45157, field="name"), when(Invalid, 47001),
+    when(LimitExceeded, 47001, limit="body_bytes"),  # no documented "post data too long" code
+    when(LimitExceeded, 45056, limit="tags_per_app"), when(LimitExceeded, 45059, limit="tags_per_subject"),
+    when(LimitExceeded, 45057, limit="tag_delete_max_members"), when(LimitExceeded, 40032, limit=_batch),
+    when(LimitExceeded, 45009, limit="quota"),
+    when(Unauthorized, 41001, reason="missing"), when(Unauthorized, 40014, reason="malformed"),
+    when(Unauthorized, 42001, reason="expired"), when(Unauthorized, 40001),
+]
+
+
 def code_for(exc: BaseException) -> int:
-    """The WeChat code for a core or wire error; -1 (system error) for anything unforeseen."""
-    match exc:
-        case VendorError(code=code):
-            return code
-        case EmptyBody():
-            return 44002
-        case BadJSON() | BodyField():  # a field of the wrong type is a data format error, whatever its name
-            return 47001
-        case NotFound() | Conflict() | Invalid() | LimitExceeded() if _mass_key(exc) in MASS_CODES:
-            return MASS_CODES[_mass_key(exc)]
-        case NotFound(kind="tag"):
-            return 45159
-        case NotFound(kind="subject"):
-            return 40003
-        case NotFound(kind="app"):
-            return 40013
-        case Forbidden(reason="other_app"):
-            return 49003
-        case Forbidden(reason="reserved_tag"):
-            return 45058
-        case Conflict(kind="tag_name"):
-            return 45157
-        case Invalid(field="name", reason="too_long"):
-            return 45158
-        case Invalid(field="name"):
-            return 45157
-        case Invalid():
-            return 47001
-        case LimitExceeded(limit="body_bytes"):  # no documented "post data too long" code
-            return 47001
-        case LimitExceeded(limit="tags_per_app"):
-            return 45056
-        case LimitExceeded(limit="tags_per_subject"):
-            return 45059
-        case LimitExceeded(limit="tag_delete_max_members"):
-            return 45057
-        case LimitExceeded(limit=limit) if limit.startswith("batch:"):
-            return 40032
-        case LimitExceeded(limit="quota"):
-            return 45009
-        case Unauthorized(reason="missing"):
-            return 41001
-        case Unauthorized(reason="malformed"):
-            return 40014
-        case Unauthorized(reason="expired"):
-            return 42001
-        case Unauthorized():
-            return 40001
-        case Unavailable():
-            return -1
-        case PolytagError():
-            return -1
-    return -1
+    """The WeChat code for a core or wire error; -1 (system error) for anything unforeseen
+    (Unavailable included). MASS_CODES are looked up first: keyed by an error's exact class,
+    they hold no wire error, the only rows of CODES above the core's."""
+    if isinstance(exc, VendorError):
+        return exc.code
+    mass = MASS_CODES.get(_mass_key(exc))
+    return first_code(CODES, exc, -1) if mass is None else mass
 
 
 def render(exc: BaseException, call: Call) -> tuple[int, dict[str, Any]]:
