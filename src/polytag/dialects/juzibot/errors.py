@@ -11,6 +11,7 @@ from typing import Any
 
 from polytag.dialects import Call, Endpoint, VendorError
 from polytag.dialects._body import BodyField
+from polytag.dialects._codes import first_code, when
 from polytag.dialects._wire import BadJSON
 from polytag.errors import Conflict, Forbidden, Invalid, LimitExceeded, NotFound, Unauthorized
 
@@ -60,52 +61,30 @@ def envelope(code: int) -> dict[str, Any]:
     return {"errcode": code, "errmsg": MESSAGES[code][0]}
 
 
+# the first row an error fits gives its code (polytag.dialects._codes)
+CODES = [
+    when(BadJSON, 47001),  # an empty body too
+    when(BodyField, 40058, reason="missing"),
+    when(BodyField, 47001),  # a field of the wrong type, whatever its name
+    when(Invalid, -3, field="group_name", reason="too_long"), when(Invalid, -1, field="group_name"),
+    when(Invalid, -4, field="name", reason="too_long"), when(Invalid, 40071, field="name"),
+    when(Invalid, 47001, reason="type"), when(Invalid, 40058),
+    when(Conflict, -1, kind="group_name"), when(Conflict, 40071, kind="tag_name"),
+    when(NotFound, 40068, kind=("tag", "group")), when(NotFound, 40003, kind="member"),
+    when(NotFound, 40096, kind="customer"), when(NotFound, 84061, kind="friendship"),
+    when(NotFound, 40014, kind="app"),
+    when(Unauthorized, 40014, reason="invalid"), when(Unauthorized, 41001, reason="missing"),
+    when(Forbidden, -2),
+    when(LimitExceeded, 47001, limit="body_bytes"), when(LimitExceeded, 45056, limit="tags_per_app"),
+    when(LimitExceeded, 45059, limit="tags_per_subject"), when(LimitExceeded, 40058),
+]
+
+
 def code_for(exc: BaseException) -> int:
     """The JuziBot code for a core or wire error; 50000 (system error) for anything unforeseen."""
-    match exc:
-        case VendorError(code=code) if code in MESSAGES:
-            return code
-        case BadJSON():  # an empty body too
-            return 47001
-        case BodyField(reason="missing"):
-            return 40058
-        case BodyField():  # a field of the wrong type, whatever its name
-            return 47001
-        case Invalid(field="group_name", reason="too_long"):
-            return -3
-        case Invalid(field="group_name") | Conflict(kind="group_name"):
-            return -1
-        case Invalid(field="name", reason="too_long"):
-            return -4
-        case Invalid(field="name") | Conflict(kind="tag_name"):
-            return 40071
-        case Invalid(reason="type"):
-            return 47001
-        case Invalid():
-            return 40058
-        case NotFound(kind="tag" | "group"):
-            return 40068
-        case NotFound(kind="member"):
-            return 40003
-        case NotFound(kind="customer"):
-            return 40096
-        case NotFound(kind="friendship"):
-            return 84061
-        case NotFound(kind="app") | Unauthorized(reason="invalid"):
-            return 40014
-        case Unauthorized(reason="missing"):
-            return 41001
-        case Forbidden():
-            return -2
-        case LimitExceeded(limit="body_bytes"):
-            return 47001
-        case LimitExceeded(limit="tags_per_app"):
-            return 45056
-        case LimitExceeded(limit="tags_per_subject"):
-            return 45059
-        case LimitExceeded():
-            return 40058
-    return SYSTEM_ERROR
+    if isinstance(exc, VendorError) and exc.code in MESSAGES:
+        return exc.code
+    return first_code(CODES, exc, SYSTEM_ERROR)
 
 
 def render(exc: BaseException, call: Call) -> tuple[int, dict[str, Any]]:
