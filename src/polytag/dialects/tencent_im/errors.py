@@ -12,6 +12,7 @@ import secrets
 from typing import Any
 
 from polytag.dialects import Call, Endpoint, VendorError
+from polytag.dialects._codes import Row, first_code, when
 from polytag.dialects._wire import BadJSON
 from polytag.errors import Conflict, Forbidden, Invalid, LimitExceeded, NotFound, Unauthorized
 
@@ -106,47 +107,37 @@ _LIMITS = {
 }
 
 
+def _codes(push: bool) -> list[Row]:
+    """The rows of the push families' codes, or of every other family's (polytag.dialects._codes)."""
+    return [
+        *(when(Unauthorized, code, reason=reason) for reason, code in _AUTH.items()), when(Unauthorized, 70009),
+        when(Forbidden, 90009 if push else 70403, reason="not_admin"), when(Forbidden, 90045, reason="push_disabled"),
+        when(Forbidden, 70107, reason="other_app"),
+        when(BadJSON, 90001 if push else 60003),
+        when(NotFound, 70107, kind="subject"), when(NotFound, 90033, kind="attribute"),
+        when(Conflict, 70399, kind="deleted_account"),
+        *(when(Invalid, code, field=field) for field, code in _PUSH_FIELDS.items() if push),
+        when(Invalid, 90020, field="name", reason="too_long"), when(Invalid, 90040, field="name", reason="empty"),
+        when(Invalid, 90022, field="condition", reason="tag_in_both"),
+        when(Invalid, 90039, field="condition", reason="tags_and_attrs"),
+        when(Invalid, 40601, field=("Nick", "FaceUrl"), reason="too_long"),
+        when(Invalid, 90001 if push else 70402),
+        when(LimitExceeded, 60002, limit="body_bytes"),  # the request over the body cap: an HTTP-level refusal
+        *(when(LimitExceeded, code, limit=limit) for limit, code in _LIMITS.items()),
+        when(LimitExceeded, 90018 if push else 70402, limit="batch:accounts"),
+    ]
+
+
+PUSH_CODES, CODES = _codes(push=True), _codes(push=False)
+
+
 def code_for(exc: BaseException, fam: str) -> int:
     """The IM code for a core or wire error in an API family; the family's internal error otherwise."""
-    push = fam in PUSH_FAMILIES
-    match exc:
-        case VendorError(code=code):
-            return code
-        case Unauthorized(reason=reason):
-            return _AUTH.get(reason, 70009)
-        case Forbidden(reason="not_admin"):
-            return 90009 if push else 70403
-        case Forbidden(reason="push_disabled"):
-            return 90045
-        case BadJSON():
-            return 90001 if push else 60003
-        case NotFound(kind="subject") | Forbidden(reason="other_app"):
-            return 70107
-        case NotFound(kind="attribute"):
-            return 90033
-        case Conflict(kind="deleted_account"):
-            return 70399
-        case Invalid(field=field) if push and field in _PUSH_FIELDS:
-            return _PUSH_FIELDS[field]
-        case Invalid(field="name", reason="too_long"):
-            return 90020
-        case Invalid(field="name", reason="empty"):
-            return 90040
-        case Invalid(field="condition", reason="tag_in_both"):
-            return 90022
-        case Invalid(field="condition", reason="tags_and_attrs"):
-            return 90039
-        case Invalid(field="Nick" | "FaceUrl", reason="too_long"):
-            return 40601
-        case Invalid():
-            return 90001 if push else 70402
-        case LimitExceeded(limit="body_bytes"):  # the request over the body cap: an HTTP-level refusal
-            return 60002
-        case LimitExceeded(limit=limit) if limit in _LIMITS:
-            return _LIMITS[limit]
-        case LimitExceeded(limit="batch:accounts"):
-            return 90018 if push else 70402
-    return 91000 if push else 70500
+    if isinstance(exc, VendorError):
+        return exc.code
+    if fam in PUSH_FAMILIES:
+        return first_code(PUSH_CODES, exc, 91000)
+    return first_code(CODES, exc, 70500)
 
 
 def render(exc: BaseException, call: Call) -> tuple[int, dict[str, Any]]:
