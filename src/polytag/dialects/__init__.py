@@ -16,6 +16,7 @@ import pkgutil
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 from starlette.requests import Request
@@ -178,6 +179,13 @@ class Dialect:
         """The app name a seed entry of this dialect makes."""
         return self.entry_name(entry) if self.entry_name else str(entry[self.seed_keys[0]])
 
+
+def from_errors(errors: ModuleType) -> dict[str, Any]:
+    """The record fields a dialect's errors.py supplies, by the names it gives them: its one
+    renderer `render` (render_error), `wrong_method`, `unknown_path`, `new_rid`, and its table
+    `MESSAGES` (codes). `Dialect(..., **from_errors(errors))`."""
+    return {"render_error": errors.render, "wrong_method": errors.wrong_method,
+            "unknown_path": errors.unknown_path, "new_rid": errors.new_rid, "codes": errors.MESSAGES}
 
 
 def discover() -> dict[str, Dialect]:

@@ -10,7 +10,7 @@ from polytag.core.customers import CONFIG_KEY, PROFILE_KEYS
 from polytag.core.limits import Limits
 from polytag.core.models import App
 from polytag.core.service import Service
-from polytag.dialects import Console, Dialect, Endpoint
+from polytag.dialects import Console, Dialect, Endpoint, from_errors
 from polytag.dialects.juzibot import auth, commands, errors, parts, routes
 from polytag.dialects.juzibot import customers as customer_routes
 from polytag.store import Tx
@@ -106,12 +106,8 @@ DIALECT = Dialect(
     endpoints=[*routes.ENDPOINTS, *customer_routes.ENDPOINTS],
     limits=LIMITS,
     authenticate=auth.authenticate,
-    render_error=errors.render,
-    wrong_method=errors.wrong_method,
-    unknown_path=errors.unknown_path,
     seed_app=seed_app,
-    new_rid=errors.new_rid,
-    codes=errors.MESSAGES,
+    **from_errors(errors),
     parts=parts.build,
     app_hint=auth.app_hint,
     fixture_entry=fixture_entry,

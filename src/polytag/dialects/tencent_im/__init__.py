@@ -10,7 +10,7 @@ from polytag.core.ids import generated_ext_ids
 from polytag.core.limits import Limits, check_limits
 from polytag.core.models import App
 from polytag.core.service import Service
-from polytag.dialects import Console, Dialect
+from polytag.dialects import Console, Dialect, from_errors
 from polytag.dialects.tencent_im import auth, commands, errors, parts, routes, timpush
 from polytag.errors import Invalid
 from polytag.store import Tx
@@ -77,12 +77,8 @@ DIALECT = Dialect(
     endpoints=[*routes.ENDPOINTS, *timpush.ENDPOINTS],
     limits=LIMITS,
     authenticate=auth.authenticate,
-    render_error=errors.render,
-    wrong_method=errors.wrong_method,
-    unknown_path=errors.unknown_path,
     seed_app=seed_app,
-    new_rid=errors.new_rid,
-    codes=errors.MESSAGES,
+    **from_errors(errors),
     parts=parts.ImParts,
     app_hint=auth.app_hint,
     code_of=auth.code_of,

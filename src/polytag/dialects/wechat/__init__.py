@@ -10,7 +10,7 @@ from polytag.core.ids import generated_ext_ids
 from polytag.core.limits import Limits
 from polytag.core.models import App
 from polytag.core.service import Service
-from polytag.dialects import Console, Dialect, Endpoint
+from polytag.dialects import Console, Dialect, Endpoint, from_errors
 from polytag.dialects.wechat import auth, callbacks, errors, routes
 from polytag.store import Tx
 
@@ -99,12 +99,8 @@ DIALECT = Dialect(
     endpoints=routes.ENDPOINTS,
     limits=LIMITS,
     authenticate=auth.authenticate,
-    render_error=errors.render,
-    wrong_method=errors.wrong_method,
-    unknown_path=errors.unknown_path,
     seed_app=seed_app,
-    new_rid=errors.new_rid,
-    codes=errors.MESSAGES,
+    **from_errors(errors),
     content_type="application/json; encoding=utf-8",
     app_hint=auth.app_hint,
     fixture_entry=fixture_entry,

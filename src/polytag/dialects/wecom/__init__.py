@@ -15,7 +15,7 @@ from polytag.core.ids import generated_ext_ids
 from polytag.core.limits import Limits
 from polytag.core.models import App
 from polytag.core.service import Service
-from polytag.dialects import Console, Dialect, Endpoint
+from polytag.dialects import Console, Dialect, Endpoint, from_errors
 from polytag.dialects.wecom import auth, callbacks, customers, errors, parts, routes, simulate
 from polytag.store import Tx
 
@@ -109,12 +109,8 @@ DIALECT = Dialect(
     endpoints=ENDPOINTS,
     limits=LIMITS,
     authenticate=auth.authenticate,
-    render_error=errors.render,
-    wrong_method=errors.wrong_method,
-    unknown_path=errors.unknown_path,
     seed_app=seed_app,
-    new_rid=errors.new_rid,
-    codes=errors.MESSAGES,
+    **from_errors(errors),
     parts=parts.build,
     app_hint=auth.app_hint,
     fixture_entry=fixture_entry,
