@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from polytag.control.firing import first_firing
 from polytag.control.http import BadRequest, opt_int, opt_number, opt_str
 
 ACTIONS = ("delay", "drop", "duplicate")
@@ -34,6 +35,9 @@ class DeliveryFault:
         return {"id": self.id, "action": self.action, "app": self.app, "event": self.event,
                 "delay_ms": self.delay_ms, "probability": self.probability, "times": self.times,
                 "seed": self.seed, "fired": self.fired}
+
+    def matches(self, app: str, event: str) -> bool:
+        return self.times != 0 and (self.app is None or self.app == app) and self.event in (None, event)
 
 
 def parse(doc: Mapping[str, Any], fault_id: str) -> DeliveryFault:
@@ -76,13 +80,4 @@ class DeliveryFaults:
     def fire(self, app: str, event: str) -> DeliveryFault | None:
         """The first matching fault that fires for this delivery (its dice and `times` decide)."""
         with self._lock:
-            for f in self._faults.values():
-                if f.times == 0 or (f.app is not None and f.app != app) or f.event not in (None, event):
-                    continue
-                if f.probability < 1.0 and f.rng.random() >= f.probability:
-                    continue
-                f.fired += 1
-                if f.times is not None:
-                    f.times -= 1
-                return f
-        return None
+            return first_firing(self._faults.values(), lambda f: f.matches(app, event))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from polytag.control.calls import AppHints
+from polytag.control.firing import first_firing
 from polytag.control.http import BadRequest, opt_int, opt_number, opt_str
 from polytag.dialects import Call, Dialect, VendorError
 
@@ -117,13 +118,4 @@ class Faults:
             found = self.hints.app_of(call)
             app = found.name if found else None
         with self._lock:
-            for fault in self._faults.values():
-                if not fault.matches(call, app):
-                    continue
-                if fault.probability < 1.0 and fault.rng.random() >= fault.probability:
-                    continue
-                fault.fired += 1
-                if fault.times is not None:
-                    fault.times -= 1
-                return fault
-        return None
+            return first_firing(self._faults.values(), lambda fault: fault.matches(call, app))
