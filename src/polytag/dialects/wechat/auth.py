@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import hmac
 import json
-import re
 from typing import Any
 
 from polytag.core.ids import token_hash as secret_hash  # one SHA-256 rule for every stored secret
 from polytag.core.models import App
 from polytag.core.service import Service
 from polytag.dialects import Call
+from polytag.dialects._tokens import token_app
 from polytag.dialects.wechat import body, errors
 from polytag.errors import LimitExceeded, NotFound, Unauthorized
 from polytag.store import Tx
@@ -22,23 +22,11 @@ from polytag.store import Tx
 TOKEN_TTL = 7200
 OVERLAP = 300
 KIND_TTL = {"token": TOKEN_TTL, "stable": TOKEN_TTL}
-_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{16,512}$")
 DIALECT_NAME = "wechat"
 
 
-
 async def authenticate(call: Call) -> App:
-    token = call.query.get("access_token", "")
-    if not token:
-        raise Unauthorized("missing")
-    if not _TOKEN_SHAPE.match(token):
-        raise Unauthorized("malformed")
-    owner = await call.token_owner_now()  # read once per call (the control plane's app hint may have)
-    if owner is None:
-        raise Unauthorized("invalid")
-    row, hint = owner
-    app_id, _kind = call.service.tokens.check(token, KIND_TTL, row)
-    app = hint if hint.id == app_id else call.service.apps.by_id(app_id)
+    app, _kind = await token_app(call, KIND_TTL)
     if app.dialect != DIALECT_NAME:
         raise Unauthorized("invalid")
     return app

@@ -8,36 +8,25 @@ expired the next gettoken makes a new one.
 from __future__ import annotations
 
 import hmac
-import re
 from typing import Any
 
 from polytag.core.ids import token_hash as secret_hash  # one SHA-256 rule for every stored secret
 from polytag.core.models import App
 from polytag.core.service import Service
 from polytag.dialects import Call
+from polytag.dialects._tokens import token_app
 from polytag.errors import Forbidden, Invalid, NotFound, Unauthorized
 from polytag.store import Tx
 
 DIALECT_NAME = "wecom"
 KIND = "wecom"  # the token kind: a WeChat OA token is no WeCom token, nor the reverse
 TOKEN_TTL = 7200
-_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{16,512}$")
 
 
 async def authenticate(call: Call) -> App:
     """The app whose token is `?access_token=`: 41001 absent, 40014 nobody's, 42001 expired;
     a corp seeded `callable: false` then answers 48002 (its secret may not call these APIs)."""
-    token = call.query.get("access_token", "")
-    if not token:
-        raise Unauthorized("missing")
-    if not _TOKEN_SHAPE.match(token):
-        raise Unauthorized("invalid")
-    owner = await call.token_owner_now()  # read once per call (the control plane's app hint may have)
-    if owner is None:
-        raise Unauthorized("invalid")
-    row, hint = owner
-    app_id, kind = call.service.tokens.check(token, {KIND: TOKEN_TTL}, row)
-    app = hint if hint.id == app_id else call.service.apps.by_id(app_id)
+    app, kind = await token_app(call, {KIND: TOKEN_TTL}, malformed="invalid")  # WeCom: nobody's token
     if app.dialect != DIALECT_NAME or kind != KIND:  # another face's credential of this corp is no access_token
         raise Unauthorized("invalid")
     if app.config.get("callable") is False:
