@@ -2,7 +2,7 @@
 // clear) and the injected faults (list, add, remove), from /_polytag/.
 
 import { del, get, post, query, seg } from "./api.js";
-import { badge, clear, confirmButton, dialectBadge, errorSlot, flash, h, num, pageHeader, table } from "./ui.js";
+import { badge, clear, confirmButton, dialectBadge, errorSlot, flash, h, num, pageHeader, reloadable, table } from "./ui.js";
 
 const P = "/_polytag";
 
@@ -37,19 +37,12 @@ export async function journalView(slot) {
   const limit = h("select", { "aria-label": "Show" }, [["50", "Last 50"], ["200", "Last 200"], ["1000", "Last 1,000"], ["", "All kept"]]
     .map(([v, label]) => h("option", { value: v }, label)));
   limit.value = "200";
-  const err = errorSlot();
-  const area = h("div", {});
-  const info = h("span", { class: "muted small" });
-
-  async function load() {
-    err.show(null);
-    try {
-      const got = await get(`${P}/requests${query({ app: app.value, dialect: dialect.value, path: path.value.trim(), limit: limit.value })}`);
-      const entries = got.requests.slice().reverse();
-      info.textContent = `${num(got.count)} shown · journal keeps the last ${num(got.size)} calls`;
-      clear(area, entriesTable(entries));
-    } catch (e) { err.show(e); }
-  }
+  const { err, area, info, load } = reloadable(async (shown) => {
+    const got = await get(`${P}/requests${query({ app: app.value, dialect: dialect.value, path: path.value.trim(), limit: limit.value })}`);
+    const entries = got.requests.slice().reverse();
+    shown.textContent = `${num(got.count)} shown · journal keeps the last ${num(got.size)} calls`;
+    return entriesTable(entries);
+  });
 
   for (const el of [app, dialect, limit]) el.addEventListener("change", load);
   path.addEventListener("keydown", (ev) => { if (ev.key === "Enter") load(); });

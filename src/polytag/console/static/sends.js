@@ -2,7 +2,7 @@
 // /_polytag/sends: newest first; a row expands to who the send reached at send time.
 
 import { get, query } from "./api.js";
-import { badge, clear, dialectBadge, errorSlot, h, num, pageHeader, table } from "./ui.js";
+import { badge, dialectBadge, h, num, pageHeader, reloadable, table } from "./ui.js";
 
 const P = "/_polytag";
 
@@ -10,18 +10,11 @@ export async function sendsView(slot) {
   const apps = await get("/v1/apps").catch(() => []);
   const app = h("select", { "aria-label": "Sends app" }, h("option", { value: "" }, "Every app"),
     apps.map((a) => h("option", { value: a.name }, a.name)));
-  const err = errorSlot();
-  const area = h("div", {});
-  const info = h("span", { class: "muted small" });
-
-  async function load() {
-    err.show(null);
-    try {
-      const got = await get(`${P}/sends${query({ app: app.value })}`);
-      info.textContent = `${num(got.count)} sends`;
-      clear(area, sendsTable(got.sends.slice().reverse()));
-    } catch (e) { err.show(e); }
-  }
+  const { err, area, info, load } = reloadable(async (shown) => {
+    const got = await get(`${P}/sends${query({ app: app.value })}`);
+    shown.textContent = `${num(got.count)} sends`;
+    return sendsTable(got.sends.slice().reverse());
+  });
 
   app.addEventListener("change", load);
   slot.append(

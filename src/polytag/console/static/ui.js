@@ -58,6 +58,24 @@ export function errorSlot() {
   return el;
 }
 
+// A list a page loads again on demand: its error slot, a line that says what it holds, and
+// its area. `load()` clears the error, then `fill(info)` fetches, writes what it got into
+// `info` and returns the list, which replaces the area's content; a failure shows in `err`.
+export function reloadable(fill) {
+  const err = errorSlot();
+  const area = h("div", {});
+  const info = h("span", { class: "muted small" });
+
+  async function load() {
+    err.show(null);
+    try {
+      clear(area, await fill(info));
+    } catch (e) { err.show(e); }
+  }
+
+  return { err, area, info, load };
+}
+
 export function table(columns, rows, { empty = "Nothing here yet.", rowAttrs } = {}) {
   const thead = h("thead", {}, h("tr", {}, columns.map((c) => h("th", { class: c.cls }, c.title))));
   const body = rows.length
