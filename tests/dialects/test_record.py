@@ -218,10 +218,12 @@ def test_unknown_dialect_fixture_is_refused() -> None:
 def test_health_carries_each_records_console_hints(client: TestClient) -> None:
     got = client.get("/_polytag/health").json()["console"]
     found = dialects.discover()
-    assert got == {n: {"grouped": d.console.grouped, "hue": d.console.hue, "callbacks": d.callbacks is not None}
+    assert got == {n: {"grouped": d.console.grouped, "hue": d.console.hue, "callbacks": d.callbacks is not None,
+                       "callback_modes": list(d.callbacks.modes) if d.callbacks else []}
                    for n, d in found.items()}
     assert got["juzibot"]["grouped"] and not got["wechat"]["grouped"]
     assert got["wechat"]["callbacks"] and not got["juzibot"]["callbacks"]
+    assert got["wechat"]["callback_modes"] == ["plain", "compat", "safe"] and got["wecom"]["callback_modes"] == ["safe"]
 
 
 # --- no vendor outside dialects/ -----------------------------------------------------------------
