@@ -30,6 +30,7 @@ from polytag.control.http import (
 from polytag.control.journal import Filter
 from polytag.control.plane import ControlPlane
 from polytag.control.snapshot import SnapshotError
+from polytag.core.text import storable
 from polytag.errors import NotFound
 
 P = "/_polytag"
@@ -94,16 +95,23 @@ async def post_snapshot(plane: ControlPlane, request: Request) -> Response:
 
 
 # --- the request journal ------------------------------------------------------------------
-def _journal_filter(request: Request) -> Filter:
+def _journal_filter(plane: ControlPlane, request: Request) -> Filter:
+    """`app` may name an app since reset or dropped (the journal keeps its requests); `dialect`
+    must be one this server speaks."""
     q = request.query_params
     since = q.get("since")
+    if q.get("dialect") and q["dialect"] not in plane.dialects:
+        raise BadRequest(f"`dialect` must be one of {', '.join(sorted(plane.dialects))}")
     return Filter(app=q.get("app") or None, dialect=q.get("dialect") or None,
                   path=q.get("path") or None, after=query_int(request, "after"),
                   since=clock.parse_instant(_num_or_str(since)) if since else None)
 
 
 async def requests(plane: ControlPlane, request: Request) -> Response:
-    got = plane.journal.select(_journal_filter(request), query_int(request, "limit"))
+    limit = query_int(request, "limit")
+    if limit is not None and limit < 0:
+        raise BadRequest("`limit` must be 0 or more")
+    got = plane.journal.select(_journal_filter(plane, request), limit)
     return JSONResponse({"requests": [e.to_json() for e in got], "count": len(got),
                          "size": plane.journal.size})
 
@@ -125,8 +133,25 @@ async def faults(plane: ControlPlane, request: Request) -> Response:
     return JSONResponse({"faults": [f.to_json() for f in plane.faults.list()]})
 
 
+def _check_fault_app(plane: ControlPlane, doc: Mapping[str, Any]) -> None:
+    """A fault's `app`, when given, is an app of its dialect here (a typo would never fire)."""
+    name, dialect = doc.get("app"), doc.get("dialect")
+    if not isinstance(name, str) or not name or dialect not in plane.dialects:
+        return  # absent, or refused by the fault's own checks
+    if not storable(name):
+        raise BadRequest("`app` holds NUL or a lone surrogate")
+    try:
+        app = plane.service.apps.get(name)
+    except NotFound:
+        raise BadRequest(f"no app {name[:100]!r}", 404) from None
+    if app.dialect != dialect:
+        raise BadRequest(f"app {name[:100]!r} is a {app.dialect} app, not {dialect}")
+
+
 async def add_fault(plane: ControlPlane, request: Request) -> Response:
-    return ok(plane.faults.add(await body_object(request), plane.dialects).to_json(), 201)
+    doc = await body_object(request)
+    _check_fault_app(plane, doc)
+    return ok(plane.faults.add(doc, plane.dialects).to_json(), 201)
 
 
 async def clear_faults(plane: ControlPlane, request: Request) -> Response:
