@@ -13,11 +13,9 @@ from polytag.callbacks.face import CallbackFace, Event, Stamp
 from polytag.callbacks.faults import DeliveryFaults
 from polytag.callbacks.hosts import HostPolicy
 from polytag.callbacks.journal import BODY_KEPT, Attempt, Delivery, DeliveryJournal
-from polytag.control.http import BadRequest
+from polytag.control.http import BadRequest, named_app
 from polytag.core.models import App
 from polytag.core.service import Service
-from polytag.core.text import storable
-from polytag.errors import NotFound
 
 
 class Callbacks:
@@ -39,12 +37,7 @@ class Callbacks:
     def app(self, name: Any) -> tuple[App, CallbackFace]:
         if not isinstance(name, str) or not name:
             raise BadRequest("`app` is required (an app name)")
-        if not storable(name):
-            raise BadRequest("`app` holds NUL or a lone surrogate")
-        try:
-            app = self.service.apps.get(name)
-        except NotFound:
-            raise BadRequest(f"no app {name[:100]!r}", 404) from None
+        app = named_app(self.service.apps, name)
         face = self.faces.get(app.dialect)
         if face is None:
             raise BadRequest(f"the {app.dialect} dialect sends no callbacks (see docs/compat/{app.dialect}.md)")

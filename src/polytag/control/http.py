@@ -6,13 +6,18 @@ import functools
 import json
 import math
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from polytag.admin import authorized
 from polytag.core.text import storable
+from polytag.errors import NotFound
+
+if TYPE_CHECKING:
+    from polytag.core.apps import Apps
+    from polytag.core.models import App
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -106,3 +111,14 @@ def query_int(request: Request, key: str, default: int | None = None) -> int | N
 
 def ok(doc: Any = None, status: int = 200) -> JSONResponse:
     return JSONResponse({"ok": True} if doc is None else doc, status_code=status)
+
+
+def named_app(apps: Apps, name: str) -> App:
+    """The app a request names: 400 when the name cannot be one (NUL, a lone surrogate), 404
+    when no app has it."""
+    if not storable(name):
+        raise BadRequest("`app` holds NUL or a lone surrogate")
+    try:
+        return apps.get(name)
+    except NotFound:
+        raise BadRequest(f"no app {name[:100]!r}", 404) from None

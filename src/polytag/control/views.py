@@ -22,6 +22,7 @@ from polytag.control.http import (
     body_json,
     body_object,
     guarded,
+    named_app,
     ok,
     opt_int,
     opt_str,
@@ -30,7 +31,6 @@ from polytag.control.http import (
 from polytag.control.journal import Filter
 from polytag.control.plane import ControlPlane
 from polytag.control.snapshot import SnapshotError
-from polytag.core.text import storable
 from polytag.errors import NotFound
 
 P = "/_polytag"
@@ -138,12 +138,7 @@ def _check_fault_app(plane: ControlPlane, doc: Mapping[str, Any]) -> None:
     name, dialect = doc.get("app"), doc.get("dialect")
     if not isinstance(name, str) or not name or dialect not in plane.dialects:
         return  # absent, or refused by the fault's own checks
-    if not storable(name):
-        raise BadRequest("`app` holds NUL or a lone surrogate")
-    try:
-        app = plane.service.apps.get(name)
-    except NotFound:
-        raise BadRequest(f"no app {name[:100]!r}", 404) from None
+    app = named_app(plane.service.apps, name)
     if app.dialect != dialect:
         raise BadRequest(f"app {name[:100]!r} is a {app.dialect} app, not {dialect}")
 
