@@ -109,6 +109,7 @@ def _curl_script() -> tuple[str, list[str]]:
             continue
         pending += line[:-1] + " " if line.endswith("\\") else line
         if not line.endswith("\\"):
+            pending = re.sub(r"\s+# [^'\"]*$", "", pending)  # a trailing comment would swallow the echo
             if pending.strip():
                 commands.append(pending + ("; echo" if pending.lstrip().startswith("curl") else ""))
             pending = ""
