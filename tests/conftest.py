@@ -120,6 +120,23 @@ def seeded(service: Service) -> Callable[[dict[str, Any]], list[Any]]:
 
 
 @pytest.fixture
+def receivers() -> Iterator[Callable[..., Any]]:
+    """Callback receivers on free loopback ports (`receivers(receive_id, **kw)`: the app or corp id
+    its ciphertexts must name), stopped after the test."""
+    from polytag.callbacks.receiver import Receiver
+
+    made: list[Receiver] = []
+
+    def make(receive_id: str, **kw: Any) -> Receiver:
+        made.append(Receiver(receive_id=receive_id, **kw).start())
+        return made[-1]
+
+    yield make
+    for r in made:
+        r.stop()
+
+
+@pytest.fixture
 def client(service: Service) -> Iterator[TestClient]:
     """An in-process HTTP client over the test's service (no network)."""
     app = create_app(Settings(db=service.store.url, **IN_PROCESS), service)

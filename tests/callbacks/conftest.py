@@ -3,7 +3,7 @@ control plane's callback hub (to shorten the vendor's 5 s timeout in timeout tes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -35,22 +35,8 @@ def hub(service: Service, wechat: TestClient) -> Callbacks:
 
 
 @pytest.fixture
-def receivers() -> Iterator[Callable[..., Receiver]]:
-    made: list[Receiver] = []
-
-    def make(receive_id: str = APPID, **kw: Any) -> Receiver:
-        r = Receiver(receive_id=receive_id, **kw).start()
-        made.append(r)
-        return r
-
-    yield make
-    for r in made:
-        r.stop()
-
-
-@pytest.fixture
 def receiver(receivers: Callable[..., Receiver]) -> Receiver:
-    return receivers()
+    return receivers(APPID)
 
 
 def configure(client: TestClient, r: Receiver, mode: str = "plain", app: str = APPID) -> dict[str, Any]:

@@ -104,7 +104,7 @@ def test_bad_faults_are_400(wechat: TestClient, doc: dict[str, object], words: s
 
 
 def test_tenant_isolation(wechat: TestClient, receivers: Callable[..., Receiver]) -> None:
-    mine, theirs = receivers(), receivers(OTHER)
+    mine, theirs = receivers(APPID), receivers(OTHER)
     configure(wechat, mine)
     configure(wechat, theirs, app=OTHER)
     simulate(wechat, "follow", openid="oOnlyMine")

@@ -4,7 +4,7 @@ serves afterwards; the URL check; and that changes made through the API (either 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -33,20 +33,6 @@ from tests.dialects.wecom.conftest import (
 )
 
 NEW = "wmNewCustomer000000000000000001"
-
-
-@pytest.fixture
-def receivers() -> Iterator[Callable[..., Receiver]]:
-    """Receivers for the corp (its corpid inside every ciphertext), stopped after the test."""
-    made: list[Receiver] = []
-
-    def make(receive_id: str = CORPID, **kw: Any) -> Receiver:
-        made.append(Receiver(receive_id=receive_id, **kw).start())
-        return made[-1]
-
-    yield make
-    for r in made:
-        r.stop()
 
 
 @pytest.fixture
